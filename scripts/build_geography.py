@@ -1,0 +1,111 @@
+"""Rebuild ``src/abs_report/data/geography.json.gz`` from the COG package.
+
+The source is the npm package ``@etalab/decoupage-administratif`` (Licence
+Ouverte), which publishes the Code officiel géographique with legal
+populations. Run from the project root::
+
+    .venv/bin/python scripts/build_geography.py            # npm pack 6.0.0
+    .venv/bin/python scripts/build_geography.py --package-dir path/to/package
+
+The derived file keeps only what reports need: current communes with their
+département, région, EPCI and population; EPCI with their members (EPCI may
+straddle départements); former commune codes mapped to today's commune.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import hashlib
+import json
+import subprocess
+import tarfile
+import tempfile
+from pathlib import Path
+
+PACKAGE = "@etalab/decoupage-administratif"
+VERSION = "6.0.0"
+POPULATION_YEAR = 2023  # populations légales millésime 2023, in force on 1 January 2026
+OUTPUT = Path(__file__).resolve().parents[1] / "src" / "abs_report" / "data" / "geography.json.gz"
+
+
+def fetch_package(workdir: Path) -> Path:
+    """``npm pack`` the pinned version and unpack it; returns the package folder."""
+    subprocess.run(["npm", "pack", f"{PACKAGE}@{VERSION}", "--silent"], cwd=workdir, check=True,
+                   stdout=subprocess.DEVNULL)
+    tarball = next(workdir.glob("*.tgz"))
+    with tarfile.open(tarball) as tar:
+        tar.extractall(workdir, filter="data")
+    return workdir / "package"
+
+
+def derive(package_dir: Path) -> dict:
+    data = package_dir / "data"
+    load = lambda name: json.loads((data / name).read_text(encoding="utf-8"))  # noqa: E731
+    raw_communes = load("communes.json")
+    raw_epci = load("epci.json")
+    version = json.loads((package_dir / "package.json").read_text())["version"]
+
+    current = [c for c in raw_communes if c["type"] == "commune-actuelle"]
+    epci_of = {m["code"]: e["code"] for e in raw_epci for m in e["membres"]}
+    communes = [
+        [c["code"], c["nom"], c["departement"], c["region"], epci_of.get(c["code"], ""),
+         int(c.get("population") or 0)]
+        for c in sorted(current, key=lambda c: c["code"])
+    ]
+    current_codes = {c["code"] for c in current}
+    former: dict[str, str] = {}
+    for c in raw_communes:
+        if c["type"] == "commune-actuelle":
+            for old in c.get("anciensCodes", []):
+                if old not in current_codes:
+                    former[old] = c["code"]
+        elif c["type"] in ("commune-deleguee", "commune-associee") and c.get("commune"):
+            if c["code"] not in current_codes:
+                former.setdefault(c["code"], c["commune"])
+    epcis = [
+        [e["code"], e["nom"], e["type"], sorted(m["code"] for m in e["membres"])]
+        for e in sorted(raw_epci, key=lambda e: e["code"])
+    ]
+    departements = [[d["code"], d["nom"], d["region"]] for d in load("departements.json")]
+    regions = [[r["code"], r["nom"]] for r in load("regions.json")]
+    digest = hashlib.sha256((data / "communes.json").read_bytes()).hexdigest()
+    return {
+        "meta": {
+            "source": f"{PACKAGE} {version} (Code officiel géographique, Licence Ouverte)",
+            "package": PACKAGE,
+            "package_version": version,
+            "population_year": POPULATION_YEAR,
+            "population": "population municipale légale",
+            "communes_json_sha256": digest,
+        },
+        "communes_columns": ["code", "name", "departement", "region", "epci", "population"],
+        "communes": communes,
+        "epci_columns": ["code", "name", "type", "members"],
+        "epci": epcis,
+        "departements_columns": ["code", "name", "region"],
+        "departements": departements,
+        "regions_columns": ["code", "name"],
+        "regions": regions,
+        "former_codes": dict(sorted(former.items())),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--package-dir", type=Path, help="an unpacked package (else npm pack)")
+    parser.add_argument("--output", type=Path, default=OUTPUT)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        package_dir = args.package_dir or fetch_package(Path(tmp))
+        derived = derive(package_dir)
+    payload = json.dumps(derived, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    # mtime=0 keeps the gzip bytes reproducible.
+    with open(args.output, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) as gz:
+        gz.write(payload)
+    print(f"{args.output}: {len(derived['communes'])} communes, {len(derived['epci'])} EPCI, "
+          f"{len(derived['former_codes'])} former codes")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,190 @@
+"""The Code officiel géographique: communes, EPCI, départements, régions, France.
+
+Read once from the compact file derived by ``scripts/build_geography.py``.
+Zone codes are strings everywhere (``01001``, ``2A004``); a zone is identified
+by its level *and* its code, because codes repeat across levels (``84`` is both
+Vaucluse and Auvergne-Rhône-Alpes).
+"""
+
+from __future__ import annotations
+
+import difflib
+import gzip
+import json
+import unicodedata
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
+from types import MappingProxyType
+
+import pandas as pd
+
+LEVELS = ("iris", "commune", "aggregation", "epci", "departement", "region", "france")
+"""From the finest to the widest; ``aggregation`` is a user-defined group of communes."""
+
+LEVEL_LABELS = MappingProxyType(
+    {
+        "iris": "IRIS",
+        "commune": "commune",
+        "aggregation": "regroupement de communes",
+        "epci": "EPCI",
+        "departement": "département",
+        "region": "région",
+        "france": "France",
+    }
+)
+FRANCE_CODE = "FR"
+
+
+class UnknownZone(LookupError):
+    """A zone code that the geography does not know, with close matches."""
+
+    def __init__(self, level: str, code: str, suggestions: list[str]):
+        self.level, self.code, self.suggestions = level, code, suggestions
+        hint = f" Vouliez-vous dire : {', '.join(suggestions)} ?" if suggestions else ""
+        super().__init__(f"unknown {level} code {code!r}.{hint}")
+
+
+@dataclass(frozen=True)
+class Zone:
+    """A territory: its level, code, French name and, for groups, member communes."""
+
+    level: str
+    code: str
+    name: str
+    members: tuple[str, ...] = field(default=(), compare=False, repr=False)
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.level, self.code)
+
+
+def _fold(text: str) -> str:
+    """Lower case without accents, for forgiving name matching."""
+    norm = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in norm if not unicodedata.combining(c)).lower().replace("-", " ")
+
+
+class Geography:
+    """Communes, EPCI, départements and régions of one COG vintage."""
+
+    def __init__(self, payload: dict):
+        self.meta = MappingProxyType(payload["meta"])
+        self.communes = pd.DataFrame(payload["communes"], columns=payload["communes_columns"]).set_index("code")
+        self.epcis = pd.DataFrame(payload["epci"], columns=payload["epci_columns"]).set_index("code")
+        self.departements = pd.DataFrame(
+            payload["departements"], columns=payload["departements_columns"]
+        ).set_index("code")
+        self.regions = pd.DataFrame(payload["regions"], columns=payload["regions_columns"]).set_index("code")
+        self.former_codes = MappingProxyType(payload["former_codes"])
+        self._epci_members = MappingProxyType(
+            {code: tuple(members) for code, members in self.epcis["members"].items()}
+        )
+
+    # --- look-ups -------------------------------------------------------
+    def current_commune_code(self, code: str) -> str | None:
+        """Today's code of a commune, following merges (``anciensCodes``); None if unknown."""
+        if code in self.communes.index:
+            return code
+        return self.former_codes.get(code)
+
+    def zone(self, level: str, code: str) -> Zone:
+        """The zone of ``level`` with ``code``; raises :class:`UnknownZone` with suggestions."""
+        code = str(code)
+        if level == "france":
+            if code.upper() not in (FRANCE_CODE, "FRANCE"):
+                raise UnknownZone(level, code, [FRANCE_CODE])
+            return Zone("france", FRANCE_CODE, "France")
+        table = self._table(level)
+        if code not in table.index:
+            raise UnknownZone(level, code, self.suggest(level, code))
+        return Zone(level, code, str(table.at[code, "name"]), self.member_communes_of(level, code))
+
+    def _table(self, level: str) -> pd.DataFrame:
+        tables = {"commune": self.communes, "epci": self.epcis, "departement": self.departements,
+                  "region": self.regions}
+        if level not in tables:
+            raise ValueError(f"level {level!r} is not a COG level; expected one of {sorted(tables)}")
+        return tables[level]
+
+    def suggest(self, level: str, text: str, n: int = 3) -> list[str]:
+        """Close matches for a mistyped code or name, as ``code (name)``."""
+        table = self._table(level)
+        by_code = difflib.get_close_matches(text, list(table.index), n=n, cutoff=0.6)
+        folded = {_fold(name): code for code, name in table["name"].items()}
+        by_name = [folded[f] for f in difflib.get_close_matches(_fold(text), list(folded), n=n, cutoff=0.7)]
+        seen = list(dict.fromkeys(by_name + by_code))[:n]
+        return [f"{c} ({table.at[c, 'name']})" for c in seen]
+
+    def find_by_name(self, level: str, name: str) -> list[str]:
+        """Codes whose name matches exactly (ignoring case and accents)."""
+        table = self._table(level)
+        target = _fold(name)
+        return [code for code, n in table["name"].items() if _fold(n) == target]
+
+    # --- membership -----------------------------------------------------
+    def member_communes_of(self, level: str, code: str) -> tuple[str, ...]:
+        """The current communes that make up a zone (empty for a commune itself)."""
+        if level == "commune":
+            return ()
+        if level == "epci":
+            return self._epci_members[code]
+        if level == "departement":
+            return tuple(self.communes.index[self.communes["departement"] == code])
+        if level == "region":
+            return tuple(self.communes.index[self.communes["region"] == code])
+        if level == "france":
+            return tuple(self.communes.index)
+        raise ValueError(f"no member communes for level {level!r}")
+
+    def aggregation(self, code: str, name: str, communes: list[str]) -> Zone:
+        """A user-defined group of communes (former codes mapped to today's)."""
+        members = []
+        for c in communes:
+            current = self.current_commune_code(str(c))
+            if current is None:
+                raise UnknownZone("commune", str(c), self.suggest("commune", str(c)))
+            members.append(current)
+        return Zone("aggregation", code, name, tuple(sorted(set(members))))
+
+    def parent_chain(self, zone: Zone) -> list[Zone]:
+        """The default comparison zones: every level above the territory, up to France."""
+        if zone.level in ("commune", "aggregation", "iris"):
+            first = zone.code[:5] if zone.level == "iris" else (zone.code if zone.level == "commune" else zone.members[0])
+            row = self.communes.loc[first]
+            chain = []
+            if zone.level != "aggregation" and row["epci"]:
+                chain.append(self.zone("epci", row["epci"]))
+            if zone.level == "iris":
+                chain.insert(0, self.zone("commune", first))
+            chain += [self.zone("departement", row["departement"]), self.zone("region", row["region"])]
+        elif zone.level == "epci":
+            deps = self.communes.loc[list(zone.members), "departement"]
+            main_dep = deps.value_counts().index[0]
+            chain = [self.zone("departement", main_dep),
+                     self.zone("region", self.departements.at[main_dep, "region"])]
+        elif zone.level == "departement":
+            chain = [self.zone("region", self.departements.at[zone.code, "region"])]
+        elif zone.level == "region":
+            chain = []
+        else:
+            return []
+        return chain + [self.zone("france", FRANCE_CODE)]
+
+    def epcis_of_departement(self, dep: str) -> list[str]:
+        """EPCI with at least one member commune in the département."""
+        epcis = self.communes.loc[self.communes["departement"] == dep, "epci"]
+        return sorted(c for c in epcis.unique() if c)
+
+    def population(self, zone: Zone) -> int:
+        """Population municipale of the zone (sum of its communes)."""
+        if zone.level == "commune":
+            return int(self.communes.at[zone.code, "population"])
+        return int(self.communes.loc[list(zone.members), "population"].sum())
+
+
+@cache
+def load_geography() -> Geography:
+    """The packaged COG (read once per process)."""
+    raw = resources.files("abs_report.data").joinpath("geography.json.gz").read_bytes()
+    return Geography(json.loads(gzip.decompress(raw)))
