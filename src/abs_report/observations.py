@@ -1,0 +1,236 @@
+"""The canonical observations table: every source ends here, validated once.
+
+One tidy row per zone, year and measure::
+
+    zone_level  zone_code  year  measure              value
+    commune     38185      2024  foyers_allocataires  51234.0
+    iris        381850101  2024  foyers_allocataires  1320.0
+
+``value`` is a float; ``NaN`` means unknown (missing in the source or blanked
+by the producer) and is never read as zero. A :class:`Dataset` couples the
+table with its metadata (what it is, where it comes from, whether it is
+synthetic, whether the producer rounded counts) and lives on disk as a folder
+holding ``observations.parquet`` and ``dataset.json``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .catalogue import MEASURES, RELATIONS
+from .geography import Geography
+
+COLUMNS = ("zone_level", "zone_code", "year", "measure", "value")
+SOURCE_LEVELS = ("iris", "commune", "epci", "departement", "region", "france")
+
+
+class DataError(ValueError):
+    """Invalid observations; the message names where and what."""
+
+
+@dataclass(frozen=True)
+class InputFile:
+    """A file a dataset was built from, with its fingerprint."""
+
+    path: str
+    sha256: str
+    size: int
+
+    @classmethod
+    def of(cls, path: Path) -> "InputFile":
+        data = Path(path).read_bytes()
+        return cls(str(path), hashlib.sha256(data).hexdigest(), len(data))
+
+
+@dataclass(frozen=True)
+class DatasetMeta:
+    """What a dataset is; drives banners, source lines and provenance."""
+
+    name: str
+    """Short id, e.g. ``demonstration`` or ``cafdata``."""
+    synthetic: bool
+    """Fictitious data: every page of every report says so."""
+    producer: str = "Caf de l'Isère"
+    """Attribution printed under every table for zones the producer covers."""
+    reference_producer: str = "Cnaf"
+    """Attribution for reference zones outside the producer's territory."""
+    producer_departement: str = "38"
+    rounded_to: int | None = None
+    """Open-data counts come rounded (to 5) by the Cnaf: the source line says so."""
+    description: str = ""
+    inputs: tuple[InputFile, ...] = ()
+    generator: dict | None = None
+    """For synthetic data: ``{"name", "version", "seed"}``."""
+    years: tuple[int, ...] = ()
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, raw: dict) -> "DatasetMeta":
+        raw = dict(raw)
+        raw["inputs"] = tuple(InputFile(**f) for f in raw.get("inputs", ()))
+        raw["years"] = tuple(raw.get("years", ()))
+        return cls(**raw)
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """Observations plus their metadata."""
+
+    meta: DatasetMeta
+    observations: pd.DataFrame = field(repr=False)
+
+    def years(self) -> tuple[int, ...]:
+        return tuple(sorted(int(y) for y in self.observations["year"].unique()))
+
+    def measures(self) -> frozenset[str]:
+        """Measures with at least one known value."""
+        obs = self.observations
+        return frozenset(obs.loc[obs["value"].notna(), "measure"].unique())
+
+
+def normalise(frame: pd.DataFrame) -> pd.DataFrame:
+    """Canonical dtypes and a stable row order."""
+    out = frame.loc[:, list(COLUMNS)].copy()
+    out["zone_level"] = out["zone_level"].astype(str)
+    out["zone_code"] = out["zone_code"].astype(str)
+    out["year"] = out["year"].astype("int64")
+    out["measure"] = out["measure"].astype(str)
+    out["value"] = pd.to_numeric(out["value"], errors="raise").astype("float64")
+    return out.sort_values(list(COLUMNS[:4]), kind="stable").reset_index(drop=True)
+
+
+def validate(frame: pd.DataFrame, origin: str = "observations") -> pd.DataFrame:
+    """Check the canonical invariants; raises :class:`DataError` listing every problem."""
+    problems: list[str] = []
+    missing = [c for c in COLUMNS if c not in frame.columns]
+    if missing:
+        raise DataError(f"{origin}: missing column(s) {missing}")
+    bad_level = sorted(set(frame["zone_level"]) - set(SOURCE_LEVELS) - {"aggregation"})
+    if bad_level:
+        problems.append(f"unknown zone_level value(s) {bad_level}")
+    unknown = sorted(set(frame["measure"]) - set(MEASURES))
+    if unknown:
+        problems.append(f"unknown measure(s) {unknown[:10]}")
+    negative = frame[frame["value"] < 0]
+    for row in negative.head(10).itertuples():
+        problems.append(f"negative value {row.value} for {row.zone_level} {row.zone_code} "
+                        f"{row.year} {row.measure}")
+    dup = frame.duplicated(list(COLUMNS[:4]), keep=False)
+    for row in frame[dup].head(10).itertuples():
+        problems.append(f"duplicated key {row.zone_level} {row.zone_code} {row.year} {row.measure}")
+    if problems:
+        raise DataError(f"{origin}: " + "; ".join(problems))
+    return frame
+
+
+def wide(frame: pd.DataFrame) -> pd.DataFrame:
+    """Observations as one row per (zone_level, zone_code, year), one column per measure."""
+    return frame.pivot_table(index=["zone_level", "zone_code", "year"], columns="measure",
+                             values="value", aggfunc="first", dropna=False)
+
+
+def long(table: pd.DataFrame) -> pd.DataFrame:
+    """Inverse of :func:`wide`."""
+    out = table.stack(future_stack=True).rename("value").reset_index()
+    return normalise(out)
+
+
+def complete_derived(table: pd.DataFrame) -> pd.DataFrame:
+    """Add derived totals (``familles_monoparentales``...) to a wide table.
+
+    A derived total is unknown as soon as one of its parts is unknown. Relations
+    are applied in catalogue order, which lists components before compounds.
+    """
+    out = table.copy()
+    for rel in RELATIONS:
+        if rel.derived and all(p in out.columns for p in rel.parts):
+            out[rel.total] = out[list(rel.parts)].sum(axis=1, min_count=len(rel.parts))
+            out.loc[out[list(rel.parts)].isna().any(axis=1), rel.total] = np.nan
+    return out
+
+
+def aggregate_communes(table: pd.DataFrame, geography: Geography,
+                       levels=("epci", "departement", "region", "france")) -> pd.DataFrame:
+    """Sum commune rows of a wide table into the wider COG levels.
+
+    A zone total is unknown for a measure when any member commune with a row
+    lacks it; communes without any row count as zero (no allocataire). Returns
+    only the new rows, in the same wide layout.
+    """
+    communes = table.xs("commune", level="zone_level")
+    keys = {
+        "epci": geography.communes["epci"],
+        "departement": geography.communes["departement"],
+        "region": geography.communes["region"],
+        "france": pd.Series("FR", index=geography.communes.index),
+    }
+    frames = []
+    codes = communes.index.get_level_values("zone_code")
+    for level in levels:
+        group = keys[level].reindex(codes).to_numpy()
+        keep = pd.notna(group) & (group != "")
+        sub = communes[keep]
+        by = [group[keep], sub.index.get_level_values("year")]
+        sums = sub.groupby(by).sum(min_count=1)
+        sums = sums.mask(sub.isna().groupby(by).any())
+        sums.index = pd.MultiIndex.from_tuples([(level, c, y) for c, y in sums.index],
+                                               names=["zone_level", "zone_code", "year"])
+        frames.append(sums)
+    return pd.concat(frames)
+
+
+def assemble(frame: pd.DataFrame, meta: DatasetMeta, geography: Geography,
+             population: pd.Series | None = None) -> Dataset:
+    """Build a complete dataset from source rows (long layout, any levels).
+
+    Derived totals are computed, COG levels the source does not provide are
+    summed from its communes, and ``population_municipale`` is attached to
+    every COG zone from ``population`` (commune code -> inhabitants, e.g. an
+    INSEE file) or else from the geography. IRIS rows keep no population.
+    """
+    table = complete_derived(wide(validate(normalise(frame), meta.name)))
+    provided = set(table.index.get_level_values("zone_level"))
+    missing_levels = tuple(lv for lv in ("epci", "departement", "region", "france") if lv not in provided)
+    if "commune" in provided and missing_levels:
+        table = pd.concat([table, aggregate_communes(table, geography, missing_levels)])
+    pop = geography.communes["population"] if population is None else population
+    pop_table = pd.DataFrame({"population_municipale": pop.astype("float64")})
+    pop_table.index = pd.MultiIndex.from_arrays([["commune"] * len(pop), pop.index.astype(str),
+                                                 [0] * len(pop)], names=["zone_level", "zone_code", "year"])
+    pop_levels = aggregate_communes(pop_table, geography)
+    all_pop = pd.concat([pop_table, pop_levels]).droplevel("year")["population_municipale"]
+    keys = pd.MultiIndex.from_arrays([table.index.get_level_values(0), table.index.get_level_values(1)])
+    table["population_municipale"] = all_pop.reindex(keys).to_numpy()
+    years = tuple(sorted(int(y) for y in table.index.get_level_values("year").unique()))
+    meta = DatasetMeta(**{**meta.__dict__, "years": years})
+    return Dataset(meta, long(table))
+
+
+def save(dataset: Dataset, folder: Path) -> None:
+    """Write ``observations.parquet`` and ``dataset.json`` into ``folder``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    dataset.observations.to_parquet(folder / "observations.parquet", index=False)
+    (folder / "dataset.json").write_text(
+        json.dumps(dataset.meta.to_json(), ensure_ascii=False, indent=2, sort_keys=True) + "\n",
+        encoding="utf-8")
+
+
+def load(folder: Path) -> Dataset:
+    """Read a dataset folder written by :func:`save`."""
+    folder = Path(folder)
+    meta_path = folder / "dataset.json"
+    if not meta_path.exists():
+        raise DataError(f"{folder}: not a dataset folder (no dataset.json); "
+                        "build one with 'abs-report data import FILES --into DIR'")
+    meta = DatasetMeta.from_json(json.loads(meta_path.read_text(encoding="utf-8")))
+    obs = pd.read_parquet(folder / "observations.parquet")
+    obs["zone_code"] = obs["zone_code"].astype(str)
+    return Dataset(meta, obs)
