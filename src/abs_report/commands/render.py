@@ -1,0 +1,27 @@
+"""``abs-report render PARAMS.yml``: one report."""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser("render", help="construire le rapport d'un fichier de paramètres",
+                            description="Construit outputs/<code>/<année>/ pour un fichier de paramètres.")
+    parser.add_argument("params", type=Path, nargs="+", help="fichier(s) params/<territoire>.yml")
+    parser.add_argument("--renderer", choices=("builtin", "quarto"), default="builtin",
+                        help="builtin (pandoc + Typst) ou quarto (exécutable quarto dans le PATH)")
+    parser.add_argument("--outputs", type=Path, default=None, help="dossier racine des rapports (outputs/)")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..pipeline import render_report
+
+    for path in args.params:
+        start = time.perf_counter()
+        folder = render_report(path, renderer=args.renderer, root=args.outputs)
+        print(f"{path} -> {folder} ({time.perf_counter() - start:.1f} s)")
+    return 0

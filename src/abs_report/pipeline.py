@@ -1,0 +1,215 @@
+"""One report, end to end: parameters -> protected tables -> notebook -> PDF/HTML -> outputs.
+
+The flow runs one way. Data are read and protected here, once; the notebook
+only presents ``published.csv``. Everything is built in a scratch folder and
+moved into ``outputs/<zone_code>/<year>/`` only when every file exists, so a
+failed run never replaces a good report.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from . import formatting as fmt
+from . import published as pub
+from . import secrecy
+from .errors import InputError, Problem
+from .execute import execute
+from .figures import ReportView
+from .geography import Geography, load_geography
+from .observations import DataError, Dataset, load as load_dataset
+from .params import ReportParams, load_params, read_params_file
+from .paths import cache_dir, outputs_dir
+from .tables import SPECS
+
+OUTPUT_FILES = ("report.pdf", "report.html", "report.ipynb", "published.csv", "tables.xlsx", "manifest.json")
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """What a report shows, protected, before any notebook runs."""
+
+    params: ReportParams
+    dataset: Dataset
+    protection: "secrecy.Protection"
+    published: pd.DataFrame
+    context: dict
+
+
+def open_dataset(data: str, base: Path) -> Dataset:
+    """``demo`` -> the embedded demonstration data; else a dataset folder (relative to ``base``)."""
+    if data == "demo":
+        from .sources.synthetic import demo_dataset
+
+        return demo_dataset()
+    folder = Path(data) if Path(data).is_absolute() else base / data
+    try:
+        return load_dataset(folder)
+    except DataError as exc:
+        raise InputError(Problem(str(folder), str(exc), field="data", value=data)) from None
+
+
+def read_report_params(path: Path, geography: Geography) -> tuple[ReportParams, Dataset]:
+    """Validate a parameter file against the geography and its dataset's years."""
+    parsed, _, _ = read_params_file(path)
+    dataset = open_dataset(parsed.data, Path(path).parent)
+    return load_params(path, geography, dataset.years()), dataset
+
+
+def departement_of(params: ReportParams, geography: Geography) -> str:
+    """The département whose batch mask protects this report."""
+    zone = params.territory
+    if zone.level == "commune":
+        return geography.communes.at[zone.code, "departement"]
+    if zone.level == "departement":
+        return zone.code
+    if zone.level == "region":
+        deps = geography.departements
+        return deps.index[deps["region"] == zone.code][0]
+    members = geography.communes.loc[list(zone.members), "departement"]
+    return members.value_counts().index[0]
+
+
+def protect_for(params: ReportParams, dataset: Dataset, geography: Geography, year: int):
+    """The batch mask of the territory's département (shared with every report of that batch)."""
+    rules = secrecy.load_rules()
+    aggregations = [z for z in params.zones if z.level == "aggregation"]
+    zones = secrecy.scope_zones(geography, departement_of(params, geography), aggregations)
+    extra = [z.key for z in params.zones if z.key not in set(zones)]
+    return secrecy.load_or_protect(dataset.meta.name, dataset.observations, year, list(zones) + extra,
+                                   geography, rules, cache_dir(), aggregations)
+
+
+def build_context(params: ReportParams, dataset: Dataset, geography: Geography,
+                  protection, published: pd.DataFrame) -> dict:
+    """Everything the notebook prints besides the numbers (names, dates, provenance)."""
+    meta = dataset.meta
+    producer_dep = meta.producer_departement
+
+    def in_area(zone) -> bool:
+        if zone.level in ("region", "france"):
+            return False
+        if zone.level == "departement":
+            return zone.code == producer_dep
+        codes = [zone.code] if zone.level == "commune" else list(zone.members)
+        return bool((geography.communes.loc[codes, "departement"] == producer_dep).all())
+
+    rules = secrecy.load_rules()
+    counts = published["status"].value_counts().to_dict()
+    return {
+        "title": params.title,
+        "year": params.year,
+        "reference_date": fmt.reference_date(params.year),
+        "recipient": params.recipient,
+        "purpose": params.purpose,
+        "zones": [{"level": z.level, "code": z.code, "name": z.name, "in_producer_area": in_area(z)}
+                  for z in params.zones],
+        "population_source": (f"recensement de la population, millésime {geography.meta['population_year']} "
+                              f"(Insee, via le Code officiel géographique)"),
+        "dataset": {"name": meta.name, "synthetic": meta.synthetic, "producer": meta.producer,
+                    "reference_producer": meta.reference_producer, "rounded_to": meta.rounded_to,
+                    "generator": meta.generator or {}},
+        "secrecy": {"rules_version": protection.rules_version, "mask_hash": protection.mask_hash,
+                    "threshold": rules.threshold, "min_infra_communal": rules.min_infra_communal,
+                    "counts": {k: int(counts.get(k, 0)) for k in pub.STATUSES}},
+    }
+
+
+def prepare(params: ReportParams, dataset: Dataset, geography: Geography) -> Prepared:
+    """Protect the data and build ``published.csv`` and the notebook context."""
+    protection = protect_for(params, dataset, geography, params.year)
+    published = pub.build(SPECS, params.zones, params.year, protection.cells)
+    context = build_context(params, dataset, geography, protection, published)
+    return Prepared(params, dataset, protection, published, context)
+
+
+def render_metadata(prepared: Prepared, edition: dt.date) -> dict:
+    """The renderer's metadata: cover, running header, footer, demonstration band."""
+    ctx, params = prepared.context, prepared.params
+    territory = params.territory
+    level = {"commune": "Commune", "epci": "Intercommunalité", "departement": "Département",
+             "region": "Région", "aggregation": "Regroupement de communes"}[territory.level]
+    view = ReportView(ctx, prepared.published)
+    return {
+        "title": params.title,
+        "subtitle": f"{territory.name} — données de la Caf au {ctx['reference_date']}",
+        "territory": territory.name,
+        "territory_level": level,
+        "comparison_zones": [z.name for z in params.comparison_zones],
+        "reference_date": ctx["reference_date"],
+        "recipient": params.recipient,
+        "purpose": params.purpose,
+        "source": view.source_line(),
+        "demo": bool(prepared.dataset.meta.synthetic),
+        "edition_date": fmt.french_date(edition),
+        "timestamp": int(dt.datetime(params.year, 12, 31, tzinfo=dt.timezone.utc).timestamp()),
+    }
+
+
+def output_folder(params: ReportParams, root: Path | None = None) -> Path:
+    """``outputs/<zone_code>/<year>/`` (the contract)."""
+    base = params.output_dir or root or outputs_dir()
+    return Path(base) / params.territory.code / str(params.year)
+
+
+def build_files(prepared: Prepared, scratch: Path, renderer: str = "builtin",
+                edition: dt.date | None = None) -> dict[str, Path]:
+    """Write every output file of one report into ``scratch``."""
+    from . import manifest, render, workbook
+
+    edition = edition or dt.date.today()
+    params = prepared.params
+    (scratch / "published.csv").write_bytes(pub.to_csv(prepared.published))
+    context_json = json.dumps(prepared.context, ensure_ascii=False, sort_keys=True)
+    notebook = execute(scratch / "report.ipynb", {"context_json": context_json,
+                                                 "published_csv": "published.csv"})
+    work = scratch / ".render"
+    work.mkdir()
+    formats = tuple(params.formats)
+    produced = render.render(notebook, work, render_metadata(prepared, edition), formats, renderer)
+    for fmt_name, path in produced.items():
+        shutil.move(str(path), scratch / f"report.{fmt_name}")
+    shutil.rmtree(work)
+    view = ReportView(prepared.context, prepared.published)
+    workbook.write(scratch / "tables.xlsx", SPECS, prepared.published, prepared.context["zones"],
+                   view.source_line())
+    manifest.write(scratch, prepared, renderer)
+    return {name: scratch / name for name in OUTPUT_FILES if (scratch / name).exists()}
+
+
+def publish(scratch: Path, target: Path) -> None:
+    """Move a complete report folder into place, replacing the previous one only now."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    old = None
+    if target.exists():
+        old = target.with_name(f".{target.name}.old-{os.getpid()}")
+        os.replace(target, old)
+    os.replace(scratch, target)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def render_report(path: Path | str, *, renderer: str = "builtin", root: Path | None = None,
+                  geography: Geography | None = None) -> Path:
+    """Build the report of one parameter file; returns its output folder."""
+    geography = geography or load_geography()
+    params, dataset = read_report_params(Path(path), geography)
+    prepared = prepare(params, dataset, geography)
+    target = output_folder(params, root)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    scratch = Path(tempfile.mkdtemp(prefix=f".{params.territory.code}-{params.year}-", dir=target.parent))
+    try:
+        build_files(prepared, scratch, renderer)
+        publish(scratch, target)
+    except BaseException:
+        shutil.rmtree(scratch, ignore_errors=True)
+        raise
+    return target
