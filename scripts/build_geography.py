@@ -50,7 +50,7 @@ def derive(package_dir: Path) -> dict:
     epci_of = {m["code"]: e["code"] for e in raw_epci for m in e["membres"]}
     communes = [
         [c["code"], c["nom"], c["departement"], c["region"], epci_of.get(c["code"], ""),
-         int(c.get("population") or 0)]
+         int(c.get("population") or 0), int(c.get("typeLiaison", 0))]
         for c in sorted(current, key=lambda c: c["code"])
     ]
     current_codes = {c["code"] for c in current}
@@ -67,8 +67,9 @@ def derive(package_dir: Path) -> dict:
         [e["code"], e["nom"], e["type"], sorted(m["code"] for m in e["membres"])]
         for e in sorted(raw_epci, key=lambda e: e["code"])
     ]
-    departements = [[d["code"], d["nom"], d["region"]] for d in load("departements.json")]
-    regions = [[r["code"], r["nom"]] for r in load("regions.json")]
+    departements = [[d["code"], d["nom"], d["region"], int(d.get("typeLiaison", 0))]
+                    for d in load("departements.json")]
+    regions = [[r["code"], r["nom"], int(r.get("typeLiaison", 0))] for r in load("regions.json")]
     digest = hashlib.sha256((data / "communes.json").read_bytes()).hexdigest()
     return {
         "meta": {
@@ -77,15 +78,16 @@ def derive(package_dir: Path) -> dict:
             "package_version": version,
             "population_year": POPULATION_YEAR,
             "population": "population municipale légale",
+            "article": "INSEE TNCC (typeLiaison): 0/1 no article, 2 le, 3 la, 4 les, 5 l'",
             "communes_json_sha256": digest,
         },
-        "communes_columns": ["code", "name", "departement", "region", "epci", "population"],
+        "communes_columns": ["code", "name", "departement", "region", "epci", "population", "article"],
         "communes": communes,
         "epci_columns": ["code", "name", "type", "members"],
         "epci": epcis,
-        "departements_columns": ["code", "name", "region"],
+        "departements_columns": ["code", "name", "region", "article"],
         "departements": departements,
-        "regions_columns": ["code", "name"],
+        "regions_columns": ["code", "name", "article"],
         "regions": regions,
         "former_codes": dict(sorted(former.items())),
     }

@@ -188,3 +188,33 @@ def load_geography() -> Geography:
     """The packaged COG (read once per process)."""
     raw = resources.files("abs_report.data").joinpath("geography.json.gz").read_bytes()
     return Geography(json.loads(gzip.decompress(raw)))
+
+
+def locative(level: str, name: str, article: int = 0) -> str:
+    """French "in <zone>": ``à Grenoble``, ``au Pont-de-Claix``, ``en Isère``, ``dans le Rhône``.
+
+    ``article`` is INSEE's TNCC code (0/1 no article, 2 le, 3 la, 4 les, 5 l').
+    Commune names carry their article (``Le Pont-de-Claix``); département and
+    région names do not (``Rhône``).
+    """
+    if level == "france":
+        return "en France"
+    if level == "commune":
+        for prefix, contracted in (("Le ", "au "), ("Les ", "aux ")):
+            if name.startswith(prefix):
+                return contracted + name[len(prefix):]
+        return "à " + name
+    if level in ("departement", "region"):
+        return {2: "dans le ", 4: "dans les "}.get(article, "en ") + name
+    if level == "epci":
+        return "dans l'intercommunalité " + name
+    return "dans le territoire " + name
+
+
+def article_of(geography: "Geography", level: str, code: str) -> int:
+    """TNCC article code of a commune, département or région (0 otherwise)."""
+    table = {"commune": geography.communes, "departement": geography.departements,
+             "region": geography.regions}.get(level)
+    if table is None or "article" not in table.columns or code not in table.index:
+        return 0
+    return int(table.at[code, "article"])

@@ -49,28 +49,68 @@ def _indicator_row(lookup, zone: Zone, year: int, indicator_id: str) -> tuple[fl
     return num / den * ind.scale, "published"
 
 
-def build(specs: tuple[TableSpec, ...], zones: tuple[Zone, ...], year: int,
-          cells: pd.DataFrame) -> pd.DataFrame:
-    """Rows of ``published.csv`` for these tables, zones and year.
+def _item_row(lookup, zone: Zone, year: int, item: str) -> tuple[float, str, str, str, str]:
+    """(value, status, unit, numerator, denominator) of a measure or an indicator."""
+    if item in MEASURES:
+        value, status = _measure_row(lookup, zone, year, item)
+        return value, status, MEASURES[item].unit, "", ""
+    value, status = _indicator_row(lookup, zone, year, item)
+    ind = INDICATORS[item]
+    return value, status, ind.unit, ind.numerator, ind.denominator
+
+
+def _change_row(lookup, zone: Zone, item: str, first: int, year: int,
+                kind: str) -> tuple[float, str]:
+    """Evolution rate (percent) or index (first year = 100) of a count between two years."""
+    start, start_status = _measure_row(lookup, zone, first, item)
+    end, end_status = _measure_row(lookup, zone, year, item)
+    status = min(start_status, end_status, key=_PRECEDENCE.__getitem__)
+    if status != "published" or start == 0:
+        return np.nan, ("missing" if status == "published" else status)
+    ratio = end / start
+    return (ratio - 1) * 100 if kind == "evolution" else ratio * 100, "published"
+
+
+def build(specs: tuple[TableSpec, ...], zones: tuple[Zone, ...], year: int, cells: pd.DataFrame,
+          years: tuple[int, ...] = (), iris: tuple[Zone, ...] = ()) -> pd.DataFrame:
+    """Rows of ``published.csv`` for these tables.
 
     Parameters
     ----------
+    zones
+        The territory, then its comparison zones.
     cells
-        Protected cells: zone_level, zone_code, year, measure, value, status.
+        Protected cells of every year needed: zone_level, zone_code, year, measure, value, status.
+    years
+        The years of the evolution chapter (first to last available).
+    iris
+        The territory's IRIS, for the quartiers table.
     """
     lookup = _cell_lookup(cells)
+    first = min(years) if years else year
     rows = []
     for spec in specs:
-        for zone in zones:
-            for item in spec.items:
-                if item in MEASURES:
-                    value, status = _measure_row(lookup, zone, year, item)
-                    unit, num, den = MEASURES[item].unit, "", ""
-                else:
-                    value, status = _indicator_row(lookup, zone, year, item)
-                    ind = INDICATORS[item]
-                    unit, num, den = ind.unit, ind.numerator, ind.denominator
-                rows.append((spec.id, zone.code, zone.level, year, item, unit, num, den, value, status))
+        if spec.kind in ("table", "bar", "iris"):
+            for zone in (iris if spec.kind == "iris" else zones):
+                for item in spec.items:
+                    value, status, unit, num, den = _item_row(lookup, zone, year, item)
+                    rows.append((spec.id, zone.code, zone.level, year, item, unit, num, den, value, status))
+        elif spec.kind == "evolution":
+            for zone in zones:
+                for item in spec.items:
+                    for y in dict.fromkeys((first, year)):
+                        value, status = _measure_row(lookup, zone, y, item)
+                        rows.append((spec.id, zone.code, zone.level, y, item, "count", "", "", value, status))
+                    value, status = _change_row(lookup, zone, item, first, year, "evolution")
+                    rows.append((spec.id, zone.code, zone.level, year, f"evolution_{item}", "percent",
+                                 item, item, value, status))
+        elif spec.kind == "index":
+            for zone in zones:
+                for item in spec.items:
+                    for y in years or (year,):
+                        value, status = _change_row(lookup, zone, item, first, y, "index")
+                        rows.append((spec.id, zone.code, zone.level, y, f"indice_{item}", "ratio",
+                                     item, item, value, status))
     return pd.DataFrame(rows, columns=list(COLUMNS))
 
 
