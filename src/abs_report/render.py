@@ -1,0 +1,504 @@
+"""Executed notebook to PDF and self-contained HTML.
+
+The builtin renderer drives the engines Quarto itself uses, all installed from PyPI:
+nbconvert turns the executed notebook into Markdown (code hidden, charts extracted as
+SVG files), pandoc (``pypandoc-binary``) turns that Markdown into Typst source and
+into standalone HTML, and the ``typst`` wheel compiles the PDF with its own fonts
+only. Format options come from ``_quarto.yml`` so that ``quarto render`` and the
+builtin renderer read the same file.
+
+Everything is written inside ``workdir``: territories render side by side, and a
+shared ``<input>_files`` folder would let them overwrite each other's charts.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+import shutil
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import nbformat
+import yaml
+
+from abs_report.errors import InputError, Problem
+from abs_report.paths import project_file
+
+__all__ = ["FormatOptions", "RenderError", "RendererUnavailable", "read_format_options", "render"]
+
+FIGURES_DIR = "figures"
+DEMO_LABEL = "Données fictives de démonstration"
+CONTENT_KEYS = (
+    "title",
+    "subtitle",
+    "territory",
+    "territory_level",
+    "comparison_zones",
+    "reference_date",
+    "recipient",
+    "purpose",
+    "source",
+    "edition_date",
+)
+"""Metadata printed in the document; pandoc escapes them for Typst and HTML."""
+
+
+class RenderError(Exception):
+    """pandoc or Typst failed; the intermediate file is kept in the workdir.
+
+    Parameters
+    ----------
+    message : str
+        What failed, with the tool's own message.
+    intermediate : Path
+        The file the failing tool was given (Markdown or Typst source), kept for
+        debugging.
+    """
+
+    def __init__(self, message: str, intermediate: Path):
+        self.intermediate = intermediate
+        super().__init__(f"{message}\nFichier intermédiaire conservé : {intermediate}")
+
+
+class RendererUnavailable(InputError):
+    """The requested renderer cannot run on this machine (no ``quarto`` on PATH)."""
+
+
+@dataclass(frozen=True)
+class FormatOptions:
+    """Format options read from ``_quarto.yml`` (``format: typst`` and ``format: html``)."""
+
+    papersize: str = "a4"
+    lang: str = "fr"
+    toc: bool = True
+    toc_depth: int = 2
+    toc_title: str = "Sommaire"
+    number_sections: bool = True
+    mainfont: str = "Libertinus Serif"
+    codefont: str = "DejaVu Sans Mono"
+    fontsize: str = "10.5pt"
+    html_toc: bool = True
+    html_toc_depth: int = 2
+    html_number_sections: bool = True
+    html_css: str = "templates/report.css"
+
+
+# --------------------------------------------------------------------------- options
+
+
+def read_format_options(quarto_yml: Path | None = None) -> FormatOptions:
+    """Read the format options of the builtin renderer from a Quarto project file.
+
+    Parameters
+    ----------
+    quarto_yml : Path, optional
+        Defaults to the checkout's ``_quarto.yml``.
+
+    Returns
+    -------
+    FormatOptions
+        Defaults for every key the file does not set.
+    """
+    path = quarto_yml or project_file("_quarto.yml")
+    config = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    formats = config.get("format") or {}
+    typst = formats.get("typst") or {}
+    html = formats.get("html") or {}
+    defaults = FormatOptions()
+    fontsize = str(typst.get("fontsize", defaults.fontsize))
+    if not re.fullmatch(r"\d+(\.\d+)?pt", fontsize):
+        # The value is pasted into Typst code: accept only a plain length.
+        raise InputError(Problem(str(path), "taille attendue en points, par ex. 10.5pt", field="format.typst.fontsize", value=fontsize))
+    return FormatOptions(
+        papersize=str(typst.get("papersize", defaults.papersize)),
+        lang=str(typst.get("lang", config.get("lang", defaults.lang))),
+        toc=bool(typst.get("toc", defaults.toc)),
+        toc_depth=int(typst.get("toc-depth", defaults.toc_depth)),
+        toc_title=str(typst.get("toc-title", defaults.toc_title)),
+        number_sections=bool(typst.get("number-sections", defaults.number_sections)),
+        mainfont=str(typst.get("mainfont", defaults.mainfont)),
+        codefont=str(typst.get("codefont", defaults.codefont)),
+        fontsize=fontsize,
+        html_toc=bool(html.get("toc", defaults.html_toc)),
+        html_toc_depth=int(html.get("toc-depth", defaults.html_toc_depth)),
+        html_number_sections=bool(html.get("number-sections", defaults.html_number_sections)),
+        html_css=str(html.get("css", defaults.html_css)),
+    )
+
+
+# --------------------------------------------------------------------------- notebook
+
+
+def front_matter(nb: nbformat.NotebookNode) -> dict[str, Any]:
+    """The YAML front matter of the notebook's first raw cell, or ``{}``."""
+    if not nb.cells or nb.cells[0].cell_type != "raw":
+        return {}
+    match = re.match(r"\s*---\s*\n(.*?)\n---\s*$", nb.cells[0].source, re.S)
+    if not match:
+        return {}
+    loaded = yaml.safe_load(match.group(1))
+    return loaded if isinstance(loaded, dict) else {}
+
+
+def _svg_for_print(svg: str) -> str:
+    """Drop the XML prolog, DOCTYPE and RDF metadata block of a matplotlib SVG.
+
+    The metadata carries a creation date (breaks byte-identical re-renders) and
+    links to external vocabularies that a self-contained report does not need.
+    """
+    svg = re.sub(r"<\?xml[^>]*\?>\s*", "", svg)
+    svg = re.sub(r"<!DOCTYPE[^>]*>\s*", "", svg)
+    svg = re.sub(r"\s*<metadata>.*?</metadata>", "", svg, flags=re.S)
+    return svg.strip() + "\n"
+
+
+def _escape_markdown(text: str) -> str:
+    """Backslash-escape ASCII punctuation so pandoc reads ``text`` literally."""
+    return re.sub(r"([\\`*_{}\[\]()#+\-.!|<>~^$@'\"&:;%=])", r"\\\1", text)
+
+
+def _figure_markdown(caption: str, alt: str, filename: str, number: int) -> str:
+    """A pandoc implicit figure: caption as title, ``alt`` as the image's text alternative."""
+    alt_attr = alt.replace("\\", "\\\\").replace('"', '\\"')
+    return f'![{_escape_markdown(caption)}]({FIGURES_DIR}/{filename}){{#fig-{number:02d} alt="{alt_attr}"}}\n'
+
+
+def _markdown_output(text: str) -> nbformat.NotebookNode:
+    return nbformat.v4.new_output("display_data", data={"text/markdown": text})
+
+
+def _presentable_outputs(outputs: list, figures_dir: Path, counter: list[int]) -> list:
+    """Keep what a reader should see: Markdown and captioned SVG charts.
+
+    Streams, errors' absence aside, and plain-text reprs never reach the document;
+    each SVG is written to a stable file name (``figure-01.svg``...) and replaced by
+    Markdown that pandoc turns into a figure with its caption and alt text.
+    """
+    kept = []
+    for output in outputs:
+        if output.output_type not in ("display_data", "execute_result"):
+            continue
+        data = output.get("data", {})
+        if "image/svg+xml" in data:
+            counter[0] += 1
+            info = output.get("metadata", {}).get("image/svg+xml", {}).get("abs_report", {})
+            filename = f"figure-{counter[0]:02d}.svg"
+            svg = data["image/svg+xml"]
+            svg = "".join(svg) if isinstance(svg, list) else svg
+            (figures_dir / filename).write_text(_svg_for_print(svg), encoding="utf-8")
+            caption = info.get("caption", "")
+            kept.append(_markdown_output(_figure_markdown(caption, info.get("alt", caption), filename, counter[0])))
+        elif "text/markdown" in data:
+            kept.append(_markdown_output(data["text/markdown"]))
+    return kept
+
+
+def _check_no_errors(nb: nbformat.NotebookNode, path: Path) -> None:
+    """Refuse to publish a notebook whose execution failed somewhere."""
+    for index, cell in enumerate(nb.cells):
+        for output in cell.get("outputs", []):
+            if output.output_type == "error":
+                raise RenderError(
+                    f"Le notebook exécuté contient une erreur (cellule {index}) : {output.get('ename')}: {output.get('evalue')}",
+                    path,
+                )
+
+
+def presentable_notebook(nb: nbformat.NotebookNode, figures_dir: Path) -> nbformat.NotebookNode:
+    """A copy of ``nb`` holding only what the report shows, charts extracted to files.
+
+    Parameters
+    ----------
+    nb : NotebookNode
+        The executed notebook.
+    figures_dir : Path
+        Where the SVG charts are written (inside the workdir).
+
+    Returns
+    -------
+    NotebookNode
+        Raw cells (front matter) removed, code cells with presentable outputs only.
+    """
+    figures_dir.mkdir(parents=True, exist_ok=True)
+    clean = copy.deepcopy(nb)
+    counter = [0]
+    cells = []
+    for cell in clean.cells:
+        if cell.cell_type == "raw":
+            continue
+        if cell.cell_type == "code":
+            cell.outputs = _presentable_outputs(cell.outputs, figures_dir, counter)
+        cells.append(cell)
+    clean.cells = cells
+    return clean
+
+
+def notebook_to_markdown(executed: Path, workdir: Path) -> tuple[str, dict[str, Any]]:
+    """Convert the executed notebook to pandoc Markdown, inputs hidden.
+
+    Returns
+    -------
+    tuple of (str, dict)
+        The Markdown body and the notebook's front matter.
+    """
+    from nbconvert import MarkdownExporter
+
+    nb = nbformat.read(executed, as_version=4)
+    _check_no_errors(nb, executed)
+    clean = presentable_notebook(nb, workdir / FIGURES_DIR)
+    exporter = MarkdownExporter(exclude_input=True, exclude_raw=True, exclude_input_prompt=True, exclude_output_prompt=True)
+    body, _ = exporter.from_notebook_node(clean)
+    # Cells join with runs of blank lines; collapse them so the file diffs cleanly.
+    body = re.sub(r"\n{3,}", "\n\n", body).strip() + "\n"
+    return body, front_matter(nb)
+
+
+# --------------------------------------------------------------------------- metadata
+
+
+def document_metadata(front: dict[str, Any], metadata: dict[str, Any]) -> dict[str, Any]:
+    """Merge front matter and report metadata (metadata wins), escaped for pandoc.
+
+    Pandoc parses metadata values as Markdown; escaping makes "Caf de l'Isère" or
+    "3 * 2" print exactly as given, and lets pandoc escape them for each format.
+    """
+    merged = {key: front[key] for key in CONTENT_KEYS if key in front}
+    merged.update({key: metadata[key] for key in CONTENT_KEYS if metadata.get(key) is not None})
+    doc: dict[str, Any] = {}
+    for key, value in merged.items():
+        if isinstance(value, (list, tuple)):
+            doc[key] = [_escape_markdown(str(item)) for item in value]
+        else:
+            doc[key] = _escape_markdown(str(value))
+    doc["demo"] = bool(metadata.get("demo", front.get("demo", False)))
+    return doc
+
+
+def _write_metadata_file(doc: dict[str, Any], workdir: Path) -> Path:
+    path = workdir / "metadata.yml"
+    path.write_text(yaml.safe_dump(doc, allow_unicode=True, sort_keys=True), encoding="utf-8")
+    return path
+
+
+# --------------------------------------------------------------------------- pandoc
+
+
+def _pandoc(args: list[str], intermediate: Path, cwd: Path) -> None:
+    """Run the pandoc shipped by ``pypandoc-binary``; RenderError on failure."""
+    import pypandoc
+
+    completed = subprocess.run(
+        [pypandoc.get_pandoc_path(), *args], cwd=cwd, capture_output=True, text=True, check=False
+    )
+    if completed.returncode != 0:
+        raise RenderError(f"pandoc a échoué (code {completed.returncode}) : {completed.stderr.strip()}", intermediate)
+
+
+def _common_pandoc_args(markdown: Path, metadata_file: Path) -> list[str]:
+    # -smart: apostrophes and dashes print exactly as the notebook wrote them.
+    return [
+        "--from", "markdown-smart",
+        "--metadata-file", str(metadata_file),
+        "--lua-filter", str(project_file("templates", "report.lua")),
+        str(markdown),
+    ]
+
+
+def markdown_to_typst(markdown: Path, metadata_file: Path, options: FormatOptions, workdir: Path) -> Path:
+    """Typst source of the report, from ``templates/report.typ``."""
+    target = workdir / "report.typ"
+    variables = {
+        "papersize": options.papersize,
+        "lang": options.lang,
+        "mainfont": options.mainfont,
+        "codefont": options.codefont,
+        "fontsize": options.fontsize,
+        "toc-depth": str(options.toc_depth),
+        "toc-title": options.toc_title,
+    }
+    if options.toc:
+        variables["toc"] = "true"
+    if options.number_sections:
+        variables["section-numbering"] = "1.1"
+    args = [
+        *_common_pandoc_args(markdown, metadata_file),
+        "--to",
+        "typst",
+        "--standalone",
+        "--template",
+        str(project_file("templates", "report.typ")),
+        "--output",
+        str(target),
+    ]
+    for key, value in variables.items():
+        args += ["--variable", f"{key}={value}"]
+    _pandoc(args, markdown, workdir)
+    return target
+
+
+def typst_to_pdf(source: Path, workdir: Path, timestamp: int | None) -> Path:
+    """Compile the PDF with the typst wheel's fonts only, dated ``timestamp``."""
+    import typst
+
+    target = workdir / "report.pdf"
+    try:
+        typst.compile(
+            str(source), output=str(target), root=str(workdir), format="pdf",
+            ignore_system_fonts=True, timestamp=timestamp,
+        )
+    except typst.TypstError as error:
+        detail = "\n".join([error.message, *getattr(error, "hints", [])])
+        raise RenderError(f"Typst a échoué : {detail}", source) from error
+    return target
+
+
+def markdown_to_html(markdown: Path, metadata_file: Path, options: FormatOptions, workdir: Path) -> Path:
+    """Standalone HTML with every resource embedded (no ``--mathjax``: no CDN)."""
+    target = workdir / "report.html"
+    css = project_file(options.html_css)
+    args = [
+        *_common_pandoc_args(markdown, metadata_file),
+        "--to",
+        "html5",
+        "--standalone",
+        "--embed-resources",
+        "--section-divs",
+        "--template",
+        str(project_file("templates", "report.html")),
+        "--css",
+        str(css),
+        "--reference-location=section",
+        "--variable",
+        f"lang={options.lang}",
+        "--variable",
+        f"toc-title={options.toc_title}",
+        "--output",
+        str(target),
+    ]
+    if options.html_toc:
+        args += ["--toc", f"--toc-depth={options.html_toc_depth}"]
+    if options.html_number_sections:
+        args.append("--number-sections")
+    _pandoc(args, markdown, workdir)
+    return target
+
+
+# --------------------------------------------------------------------------- quarto
+
+
+def _quarto_executable() -> str:
+    executable = shutil.which("quarto")
+    if executable is None:
+        raise RendererUnavailable(
+            Problem(
+                "quarto",
+                "aucun exécutable « quarto » dans le PATH ; utilisez le moteur intégré "
+                "(--renderer builtin) / no `quarto` executable on PATH; use the builtin renderer",
+                field="renderer",
+                value="quarto",
+            )
+        )
+    return executable
+
+
+def render_with_quarto(executed: Path, workdir: Path, metadata: dict, formats: tuple[str, ...]) -> dict[str, Path]:
+    """Run ``quarto render`` on a copy of the notebook inside ``workdir``.
+
+    The project file, stylesheet and a metadata file are copied beside the notebook
+    so that Quarto's ``report_files`` folder stays in the private workdir.
+    """
+    executable = _quarto_executable()
+    workdir.mkdir(parents=True, exist_ok=True)
+    notebook = workdir / "report.ipynb"
+    shutil.copyfile(executed, notebook)
+    shutil.copyfile(project_file("_quarto.yml"), workdir / "_quarto.yml")
+    (workdir / "templates").mkdir(exist_ok=True)
+    shutil.copyfile(project_file("templates", "report.css"), workdir / "templates" / "report.css")
+    doc = {key: metadata[key] for key in CONTENT_KEYS if metadata.get(key) is not None}
+    doc["demo"] = bool(metadata.get("demo", False))
+    meta_file = workdir / "metadata.yml"
+    meta_file.write_text(yaml.safe_dump(doc, allow_unicode=True, sort_keys=True), encoding="utf-8")
+    env = None
+    if metadata.get("timestamp") is not None:
+        import os
+
+        env = {**os.environ, "SOURCE_DATE_EPOCH": str(int(metadata["timestamp"]))}
+    produced = {}
+    for fmt in formats:
+        quarto_format = "typst" if fmt == "pdf" else fmt
+        completed = subprocess.run(
+            [executable, "render", notebook.name, "--to", quarto_format, "--no-execute", "--metadata-file", meta_file.name],
+            cwd=workdir, capture_output=True, text=True, check=False, env=env,
+        )
+        target = workdir / f"report.{fmt}"
+        if completed.returncode != 0 or not target.exists():
+            raise RenderError(f"quarto render a échoué (code {completed.returncode}) : {completed.stderr.strip()}", notebook)
+        produced[fmt] = target
+    return produced
+
+
+# --------------------------------------------------------------------------- entry point
+
+
+def render(
+    executed: Path,
+    workdir: Path,
+    metadata: dict,
+    formats: tuple[str, ...] = ("pdf", "html"),
+    renderer: str = "builtin",
+) -> dict[str, Path]:
+    """Render an executed report notebook to PDF and/or self-contained HTML.
+
+    Parameters
+    ----------
+    executed : Path
+        The executed ``.ipynb``.
+    workdir : Path
+        Private scratch folder; every file is written there, nothing elsewhere.
+    metadata : dict
+        ``title``, ``subtitle``, ``territory``, ``territory_level``,
+        ``comparison_zones`` (list of str), ``reference_date``, ``recipient``,
+        ``purpose``, ``source``, ``demo`` (bool), ``edition_date``, ``timestamp``
+        (int, seconds since epoch: the PDF creation date). Wins over the notebook's
+        front matter.
+    formats : tuple of str
+        Any of ``"pdf"`` and ``"html"``.
+    renderer : str
+        ``"builtin"`` (pandoc + Typst from PyPI) or ``"quarto"`` (a ``quarto`` on PATH).
+
+    Returns
+    -------
+    dict of str to Path
+        ``{"pdf": ..., "html": ...}`` for the requested formats, inside ``workdir``.
+
+    Raises
+    ------
+    RendererUnavailable
+        ``renderer="quarto"`` and no ``quarto`` executable on PATH.
+    RenderError
+        pandoc, Typst or Quarto failed; the intermediate file is named.
+    """
+    executed, workdir = Path(executed), Path(workdir)
+    unknown = [fmt for fmt in formats if fmt not in ("pdf", "html")]
+    if unknown:
+        raise InputError(Problem(str(executed), "formats possibles : pdf, html", field="formats", value=unknown))
+    if renderer == "quarto":
+        return render_with_quarto(executed, workdir, metadata, formats)
+    if renderer != "builtin":
+        raise InputError(Problem(str(executed), "moteurs possibles : builtin, quarto", field="renderer", value=renderer))
+    workdir.mkdir(parents=True, exist_ok=True)
+    options = read_format_options()
+    body, front = notebook_to_markdown(executed, workdir)
+    markdown = workdir / "report.md"
+    markdown.write_text(body, encoding="utf-8")
+    metadata_file = _write_metadata_file(document_metadata(front, metadata), workdir)
+    produced: dict[str, Path] = {}
+    if "pdf" in formats:
+        source = markdown_to_typst(markdown, metadata_file, options, workdir)
+        produced["pdf"] = typst_to_pdf(source, workdir, metadata.get("timestamp"))
+    if "html" in formats:
+        produced["html"] = markdown_to_html(markdown, metadata_file, options, workdir)
+    return produced
