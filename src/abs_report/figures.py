@@ -1,8 +1,8 @@
-"""Presentation: French tables, seaborn charts and texts, from published rows only.
+"""Presentation: French tables, seaborn charts and sentences, from published rows only.
 
 The notebook calls :class:`ReportView` and displays what it returns. Every
 number shown here comes from ``published.csv`` (already protected), so the
-presentation cannot leak a secret nor print a number the CSV lacks.
+presentation can neither leak a secret nor print a number the CSV lacks.
 """
 
 from __future__ import annotations
@@ -20,32 +20,39 @@ import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
 
 from . import formatting as fmt  # noqa: E402
-from .catalogue import INDICATORS, MEASURES, THEMES, label  # noqa: E402
+from .catalogue import INDICATORS, MEASURES, label  # noqa: E402
 from .published import read as read_published  # noqa: E402
-from .tables import CHAPTERS, TableSpec, specs_of  # noqa: E402
+from .tables import CHAPTER_TITLES, CHAPTERS, SPECS, TableSpec, specs_of  # noqa: E402
 
 ACCENT = "#0b5563"  # the territory
-MUTED = "#9db4b8"   # comparison zones
+MUTED = ("#7fa7ad", "#a9c3c7", "#c9d9db", "#d9c9a3", "#b5b5b5")  # comparison zones
 DEMO_NOTICE = "Données fictives de démonstration"
+NOT_AVAILABLE = "Donnée non disponible dans la source."
 
-matplotlib.rcParams.update({
+sns.set_theme(style="whitegrid", rc={
     "svg.hashsalt": "abs-report",   # stable ids inside SVG: same inputs, same bytes
     "svg.fonttype": "path",
     "font.family": "DejaVu Sans",
     "font.size": 9,
     "axes.spines.top": False,
     "axes.spines.right": False,
+    "axes.edgecolor": "#888888",
+    "grid.color": "#e6e6e6",
 })
 
 
 @dataclass
 class Block:
-    """One displayable piece: Markdown text or an SVG chart with caption and alt text."""
+    """One displayable piece: Markdown text, or an SVG chart with caption and alt text."""
 
     markdown: str | None = None
     svg: str | None = None
     caption: str | None = None
     alt: str | None = None
+
+
+def _status_text(status: str) -> str:
+    return fmt.SECRET if status.startswith("secret") else fmt.MISSING
 
 
 @dataclass
@@ -61,7 +68,12 @@ class ReportView:
     def load(cls, context_json: str, published_csv: str | Path) -> "ReportView":
         return cls(json.loads(context_json), read_published(Path(published_csv)))
 
-    # --- helpers ----------------------------------------------------------
+    def __post_init__(self):
+        pub = self.published
+        keys = zip(pub["table_id"], pub["zone_level"], pub["zone_code"], pub["year"], pub["measure"])
+        self._index = dict(zip(keys, zip(pub["value"], pub["status"], pub["unit"])))
+
+    # --- look-ups ---------------------------------------------------------
     @property
     def zones(self) -> list[dict]:
         return self.context["zones"]
@@ -70,21 +82,24 @@ class ReportView:
     def territory(self) -> dict:
         return self.zones[0]
 
-    def _rows(self, table_id: str) -> pd.DataFrame:
-        return self.published[self.published["table_id"] == table_id]
+    def _get(self, table_id: str, zone: dict, item: str, year: int | None = None):
+        """(value, status, unit) of a published row; ``missing`` when there is none."""
+        year = self.context["year"] if year is None else year
+        return self._index.get((table_id, zone["level"], zone["code"], year, item), (None, "missing", "count"))
 
-    def _cell(self, rows: pd.DataFrame, zone: dict, item: str) -> str:
-        hit = rows[(rows["zone_code"] == zone["code"]) & (rows["zone_level"] == zone["level"])
-                   & (rows["measure"] == item)]
-        if hit.empty:
-            return fmt.MISSING
-        row = hit.iloc[0]
-        if row["status"].startswith("secret"):
-            return fmt.SECRET
-        if row["status"] == "missing":
-            return fmt.MISSING
-        return fmt.value(row["value"], row["unit"])
+    def _text(self, table_id: str, zone: dict, item: str, year: int | None = None, signed=False) -> str:
+        value, status, unit = self._get(table_id, zone, item, year)
+        if status != "published":
+            return _status_text(status)
+        return fmt.signed_percent(value) if signed else fmt.value(value, unit)
 
+    def _available(self, spec: TableSpec, zones: list[dict]) -> bool:
+        rows = self.published[self.published["table_id"] == spec.id]
+        zone_keys = {(z["level"], z["code"]) for z in zones}
+        mask = [(lv, c) in zone_keys for lv, c in zip(rows["zone_level"], rows["zone_code"])]
+        return bool((rows[mask]["status"] != "missing").any())
+
+    # --- source lines and notes -----------------------------------------
     def source_line(self) -> str:
         """``Source : Caf de l'Isère (Cnaf pour ...), données au 31 décembre 2024.``"""
         ds = self.context["dataset"]
@@ -99,109 +114,244 @@ class ReportView:
             text += f" {DEMO_NOTICE}."
         return text
 
-    def _notes(self, cells: list[str]) -> str:
+    def _foot(self, cells: list[str]) -> Block:
         notes = []
         if fmt.SECRET in cells:
-            notes.append(f"*{fmt.SECRET}* : donnée soumise au secret statistique (effectif inférieur à 5 "
-                         "ou permettant de retrouver un tel effectif).")
+            notes.append(f"*{fmt.SECRET}* : donnée soumise au secret statistique (effectif inférieur à 5, "
+                         "ou permettant de retrouver un tel effectif, ou quartier de moins de 100 allocataires).")
         if fmt.MISSING in cells:
             notes.append(f"*{fmt.MISSING}* : donnée non disponible dans la source.")
-        return " ".join(notes)
+        return Block(markdown=f"::: source\n{self.source_line()} {' '.join(notes)}\n:::\n")
 
-    # --- blocks -----------------------------------------------------------
-    def table(self, spec: TableSpec) -> Block:
-        """A pipe table: one line per item, one column per zone."""
+    def _caption(self, spec: TableSpec) -> str:
         self._tables += 1
-        rows = self._rows(spec.id)
-        header = "| Indicateur | " + " | ".join(z["name"] for z in self.zones) + " |"
-        align = "|:---|" + "---:|" * len(self.zones)
-        lines, cells = [header, align], []
+        return f": Tableau {self._tables} – {spec.title}"
+
+    # --- tables -------------------------------------------------------------
+    def table(self, spec: TableSpec) -> list[Block]:
+        """Items in rows, the territory and each comparison zone in columns."""
+        header = "| | " + " | ".join(z["name"] for z in self.zones) + " |"
+        lines, cells = [header, "|:---|" + "---:|" * len(self.zones)], []
         for item in spec.items:
-            values = [self._cell(rows, z, item) for z in self.zones]
+            values = [self._text(spec.id, z, item) for z in self.zones]
             cells += values
             lines.append(f"| {label(item)} | " + " | ".join(values) + " |")
-        caption = f": Tableau {self._tables} – {spec.title}"
-        foot = self.source_line() + (" " + self._notes(cells) if self._notes(cells) else "")
-        return Block(markdown="\n".join(lines) + "\n\n" + caption + "\n\n" + f"[{foot}]{{.source}}\n")
+        return [Block(markdown="\n".join(lines) + "\n\n" + self._caption(spec) + "\n"), self._foot(cells)]
 
+    def evolution_table(self, spec: TableSpec) -> list[Block]:
+        """One line per item and zone: first year, last year and evolution rate."""
+        years = self.context["years"]
+        first, last = years[0], self.context["year"]
+        lines = [f"| | | {first} | {last} | Évolution |", "|:---|:---|---:|---:|---:|"]
+        cells = []
+        for item in spec.items:
+            for i, z in enumerate(self.zones):
+                values = [self._text(spec.id, z, item, first), self._text(spec.id, z, item, last),
+                          self._text(spec.id, z, f"evolution_{item}", last, signed=True)]
+                cells += values
+                name = label(item) if i == 0 else ""
+                lines.append(f"| {name} | {z['name']} | " + " | ".join(values) + " |")
+        return [Block(markdown="\n".join(lines) + "\n\n" + self._caption(spec) + "\n"), self._foot(cells)]
+
+    def iris_table(self, spec: TableSpec) -> list[Block]:
+        """The territory's IRIS in rows; rows of small quartiers show ``s`` throughout."""
+        iris = self.context.get("iris", [])
+        if not iris:
+            return [Block(markdown="Le territoire n'a pas de découpage en quartiers IRIS dans la source.\n")]
+        if not self._published_any(spec, iris):
+            return [Block(markdown=(
+                "Moins de deux quartiers du territoire comptent au moins 100 allocataires : aucun chiffre "
+                "par quartier ne peut être publié (secret statistique).\n"))]
+        header = "| Quartier (IRIS) | " + " | ".join(_short_label(i) for i in spec.items) + " |"
+        lines, cells = [header, "|:---|" + "---:|" * len(spec.items)], []
+        for q in iris:
+            values = [self._text(spec.id, q, item) for item in spec.items]
+            cells += values
+            lines.append(f"| {q['name']} | " + " | ".join(values) + " |")
+        return [Block(markdown="\n".join(lines) + "\n\n" + self._caption(spec) + "\n"), self._foot(cells)]
+
+    def _published_any(self, spec: TableSpec, zones: list[dict]) -> bool:
+        return any(self._get(spec.id, z, i)[1] == "published" for z in zones for i in spec.items)
+
+    # --- charts ---------------------------------------------------------------
     def bar_chart(self, spec: TableSpec) -> list[Block]:
-        """Horizontal bars per zone (and per item); the territory stands out; secrets say ``s``."""
-        self._figures += 1
-        rows = self._rows(spec.id)
+        """Horizontal bars per zone (grouped by item); the territory stands out; secrets say ``s``."""
         data = []
         for item in spec.items:
             for z in self.zones:
-                hit = rows[(rows["zone_code"] == z["code"]) & (rows["zone_level"] == z["level"])
-                           & (rows["measure"] == item)]
-                status = hit.iloc[0]["status"] if not hit.empty else "missing"
-                value = hit.iloc[0]["value"] if status == "published" else None
+                value, status, unit = self._get(spec.id, z, item)
                 data.append({"item": _short_label(item), "zone": z["name"], "value": value,
-                             "status": status, "unit": hit.iloc[0]["unit"] if not hit.empty else "count"})
+                             "status": status, "unit": unit})
         frame = pd.DataFrame(data)
         svg = _bar_svg(frame, [z["name"] for z in self.zones])
-        caption = f"Figure {self._figures} – {spec.title}"
-        alt = _alt_text(spec.title, frame)
-        texts = [fmt.SECRET if s.startswith("secret") else fmt.MISSING for s in frame["status"] if s != "published"]
-        foot = self.source_line() + (" " + self._notes(texts) if texts else "")
-        return [Block(svg=svg, caption=caption, alt=alt), Block(markdown=f"[{foot}]{{.source}}\n")]
+        return self._figure(spec, svg, _alt_text(spec.title, frame), list(frame["status"]))
 
-    def chapter(self, chapter: str) -> list[Block]:
-        """The heading, an introduction and every table and chart of a chapter."""
-        blocks = [Block(markdown=f"# {THEMES[chapter]}\n")]
-        for spec in specs_of(chapter):
-            blocks += [self.table(spec)] if spec.kind == "table" else self.bar_chart(spec)
-        return blocks
+    def index_chart(self, spec: TableSpec) -> list[Block]:
+        """Small multiples: each zone's index (first year = 100), one panel per item."""
+        data = []
+        for item in spec.items:
+            for z in self.zones:
+                for y in self.context["years"]:
+                    value, status, _ = self._get(spec.id, z, f"indice_{item}", y)
+                    data.append({"item": label(item), "zone": z["name"], "year": y,
+                                 "value": value if status == "published" else None, "status": status})
+        frame = pd.DataFrame(data)
+        svg = _index_svg(frame, [z["name"] for z in self.zones])
+        alt = (f"Courbes d'indice (base 100 en {self.context['years'][0]}) de "
+               + ", ".join(label(i).lower() for i in spec.items) + " pour " + _join([z["name"] for z in self.zones])
+               + ". Les valeurs figurent dans le tableau d'évolution et dans published.csv.")
+        return self._figure(spec, svg, alt, list(frame["status"]))
 
+    def _figure(self, spec: TableSpec, svg: str, alt: str, statuses: list[str]) -> list[Block]:
+        self._figures += 1
+        cells = [_status_text(s) for s in statuses if s != "published"]
+        return [Block(svg=svg, caption=f"Figure {self._figures} – {spec.title}", alt=alt), self._foot(cells)]
+
+    # --- chapters ---------------------------------------------------------------
     def chapters(self) -> tuple[str, ...]:
         return CHAPTERS
+
+    def chapter(self, chapter: str) -> list[Block]:
+        """The heading, a few sentences and every table and chart of a chapter."""
+        blocks = [Block(markdown=f"# {CHAPTER_TITLES[chapter]}\n")]
+        intro = self.sentences(chapter)
+        if intro:
+            blocks.append(Block(markdown=" ".join(intro) + "\n"))
+        for spec in specs_of(chapter):
+            blocks += self._spec_blocks(spec)
+        return blocks
+
+    def _spec_blocks(self, spec: TableSpec) -> list[Block]:
+        if spec.kind == "iris":
+            return self.iris_table(spec)
+        if not self._available(spec, self.zones):
+            return [Block(markdown=f"**{spec.title}** : {NOT_AVAILABLE}\n")]
+        blocks = []
+        if not self._available(spec, self.zones[:1]):
+            blocks.append(Block(markdown=(
+                f"Pour {self.territory['name']}, la source ne fournit pas ces données : elles sont présentées "
+                "pour les zones de comparaison, à l'échelle la plus proche disponible.\n")))
+        render = {"table": self.table, "bar": self.bar_chart, "evolution": self.evolution_table,
+                  "index": self.index_chart}[spec.kind]
+        return blocks + render(spec)
+
+    # --- sentences --------------------------------------------------------------
+    def sentences(self, chapter: str) -> list[str]:
+        """Generated French sentences; a sentence is dropped if any of its numbers is not published."""
+        territory = self.territory
+        reference = next((z for z in self.zones[1:] if z["level"] == "departement"),
+                         self.zones[1] if len(self.zones) > 1 else None)
+        here = territory["locative"][0].upper() + territory["locative"][1:]
+
+        def pair(table_id, item):
+            own = self._get(table_id, territory, item)
+            ref = self._get(table_id, reference, item) if reference else (None, "missing", "")
+            own_text = fmt.value(own[0], own[2]) if own[1] == "published" else None
+            ref_text = fmt.value(ref[0], ref[2]) if ref[1] == "published" else None
+            return own_text, ref_text
+
+        def compare(ref_text):
+            return f", contre {ref_text} {reference['locative']}" if ref_text and reference else ""
+
+        out = []
+        if chapter == "synthese":
+            cov, cov_ref = pair("T00_chiffres_cles", "taux_couverture")
+            if cov:
+                out.append(f"{here}, {cov} des habitants sont couverts par au moins une prestation de la Caf"
+                           f"{compare(cov_ref)}.")
+            foyers, _ = pair("T00_chiffres_cles", "foyers_allocataires")
+            pers, _ = pair("T00_chiffres_cles", "personnes_couvertes")
+            if foyers and pers:
+                out.append(f"La Caf y verse au moins une prestation à {foyers} foyers allocataires, "
+                           f"soit {pers} personnes couvertes.")
+            mono, mono_ref = pair("T00_chiffres_cles", "part_monoparentales")
+            if mono:
+                out.append(f"Les familles monoparentales représentent {mono} des familles allocataires avec "
+                           f"enfants{compare(mono_ref)}.")
+            low, low_ref = pair("T00_chiffres_cles", "taux_bas_revenus")
+            if low:
+                out.append(f"{low} des allocataires de référence vivent sous le seuil de bas revenus"
+                           f"{compare(low_ref)}.")
+            rsa, rsa_ref = pair("T00_chiffres_cles", "part_rsa")
+            if rsa:
+                out.append(f"Le RSA est versé à {rsa} des foyers allocataires{compare(rsa_ref)}.")
+            housing, housing_ref = pair("T00_chiffres_cles", "part_aides_logement")
+            if housing:
+                out.append(f"{housing} des foyers allocataires perçoivent une aide au logement"
+                           f"{compare(housing_ref)}.")
+            return [s[0].upper() + s[1:] for s in out]
+        if chapter == "evolution" and self.context.get("years"):
+            first, last = self.context["years"][0], self.context["year"]
+            rate = self._get("T13_evolution", territory, "evolution_foyers_allocataires", last)
+            ref = self._get("T13_evolution", reference, "evolution_foyers_allocataires", last) if reference else None
+            if rate[1] == "published" and first != last:
+                text = (f"Entre {first} et {last}, le nombre de foyers allocataires a évolué de "
+                        f"{fmt.signed_percent(rate[0])} {territory['locative']}")
+                if ref and ref[1] == "published":
+                    text += f", contre {fmt.signed_percent(ref[0])} {reference['locative']}"
+                out.append(text + ".")
+        return out
+
+    # --- closing section ----------------------------------------------------------
+    def glossary(self) -> str:
+        used = [m for m in dict.fromkeys(self.published["measure"]) if m in MEASURES or m in INDICATORS]
+        lines = [f"- **{label(i)}** : {_definition(i)}" for i in used]
+        lines.append("- **Évolution** : variation relative d'un effectif entre la première et la dernière "
+                     "année disponibles, en pourcentage. **Indice** : effectif d'une année rapporté à celui "
+                     "de la première année, multiplié par 100.")
+        return "\n".join(lines)
 
     def closing_section(self) -> list[Block]:
         """Sources, definitions, method, secret statistique and the recipient's obligations."""
         ctx, ds = self.context, self.context["dataset"]
         secrecy = ctx["secrecy"]
-        used = list(dict.fromkeys(self.published["measure"]))
-        glossary = "\n".join(
-            f"- **{label(i)}** : {_definition(i)}" for i in used)
         counts = secrecy["counts"]
         hidden = sum(v for k, v in counts.items() if k.startswith("secret"))
-        demo = (f"\n\n**{DEMO_NOTICE}.** Les chiffres de ce rapport sont générés par le programme "
-                f"(générateur {ds.get('generator', {}).get('version', '')}, graine "
-                f"{ds.get('generator', {}).get('seed', '')}) pour démontrer l'outil ; ils ne décrivent "
-                "pas la population réelle." if ds.get("synthetic") else "")
+        total = sum(counts.values())
+        gen = ds.get("generator") or {}
+        demo = (f"\n\n**{DEMO_NOTICE}.** Les chiffres de ce rapport sont produits par un générateur "
+                f"(version {gen.get('version', '')}, graine {gen.get('seed', '')}) pour démontrer l'outil ; "
+                "ils ne décrivent pas la population réelle et ne doivent pas être diffusés comme tels."
+                if ds.get("synthetic") else "")
+        rounded = (f" Les effectifs des données ouvertes de la Cnaf sont arrondis à {ds['rounded_to']} ; "
+                   "les totaux peuvent donc différer légèrement de la somme de leurs parties."
+                   if ds.get("rounded_to") else "")
         text = f"""# Sources, méthode et secret statistique
 
 ## Sources
 
-{self.source_line()} Les statistiques de la Caf décrivent la situation des foyers allocataires au
-{ctx['reference_date']} (données consolidées). La population municipale est celle du {ctx['population_source']}.
-Les zones de comparaison sont : {_join([z['name'] for z in self.zones[1:]])}.{demo}
+{self.source_line()} Les statistiques de la Caf décrivent les foyers allocataires au
+{ctx['reference_date']} (données consolidées).{rounded} La population municipale provient du
+{ctx['population_source']}. Les zones de comparaison sont {_join([z['name'] for z in self.zones[1:]])}.
+Les statistiques des Caf sont labellisées par l'Autorité de la statistique publique.{demo}
 
 ## Définitions
 
-{glossary}
+{self.glossary()}
 
 ## Méthode
 
-Chaque taux rapporte un numérateur à un dénominateur de la même zone et de la même date. Les totaux
-des zones de comparaison sont calculés à partir des communes qui les composent. Tous les chiffres
-publiés dans ce rapport figurent dans le fichier `published.csv` qui l'accompagne.
+Chaque taux rapporte un numérateur à un dénominateur de la même zone et de la même date. Les chiffres
+des zones de comparaison sont la somme de ceux des communes qui les composent. Tous les chiffres
+publiés dans ce rapport, avec leur statut, figurent dans le fichier `published.csv` qui l'accompagne ;
+le carnet exécuté `report.ipynb` et le fichier `manifest.json` permettent de les reproduire.
 
 ## Secret statistique
 
-Conformément aux règles de diffusion de la Caf (règles version {secrecy['rules_version']}) :
-aucun effectif compris entre 1 et {secrecy['threshold'] - 1} n'est publié ; aucun chiffre ne permet de
-retrouver un tel effectif (par différence entre un total et ses parties, entre zones emboîtées ou entre
-rapports) ; aucun chiffre infra-communal n'est publié pour une zone de moins de
-{secrecy['min_infra_communal']} allocataires ; rien n'est publié en deçà de l'IRIS. Un taux dont le
-numérateur ou le dénominateur est secret n'est pas publié. Les cases masquées portent la mention
-*{fmt.SECRET}*.
+Règles de diffusion de la Caf appliquées (version {secrecy['rules_version']}) :
 
-Dans ce rapport, {hidden} chiffre{'s' if hidden > 1 else ''} sur {sum(counts.values())} {'ont' if hidden > 1 else 'a'} été
-masqué{'s' if hidden > 1 else ''} : {counts.get('secret_primary', 0)} au titre du secret primaire
-(effectif inférieur à {secrecy['threshold']}), {counts.get('secret_secondary', 0)} au titre du secret
-secondaire (pour empêcher de les recalculer) et {counts.get('secret_threshold', 0)} au titre du seuil
-infra-communal ; {counts.get('missing', 0)} chiffre{'s' if counts.get('missing', 0) > 1 else ''} ne
-figure{'nt' if counts.get('missing', 0) > 1 else ''} pas dans la source.
+- aucun effectif compris entre 1 et {secrecy['threshold'] - 1} n'est publié (secret primaire) ;
+- aucun chiffre ne permet de retrouver un tel effectif, par différence entre un total et ses parties,
+  entre zones emboîtées (quartiers, commune, intercommunalité, département) ou entre rapports : d'autres
+  cases sont masquées en conséquence (secret secondaire), de la même façon dans tous les rapports ;
+- aucun chiffre n'est publié pour un quartier de moins de {secrecy['min_infra_communal']} allocataires,
+  et rien en deçà du quartier IRIS (seuil infra-communal) ;
+- un taux, un ratio ou une évolution dont le numérateur ou le dénominateur est secret n'est pas publié.
+
+Les cases masquées portent la mention *{fmt.SECRET}*. Dans ce rapport, {hidden} chiffre(s) sur {total}
+sont masqués : {counts.get('secret_primary', 0)} au titre du secret primaire,
+{counts.get('secret_secondary', 0)} au titre du secret secondaire et {counts.get('secret_threshold', 0)}
+au titre du seuil infra-communal ; {counts.get('missing', 0)} ne figurent pas dans la source (*{fmt.MISSING}*).
 
 ## Obligations du destinataire
 
@@ -216,80 +366,6 @@ Les données de la Caf sont transmises à {ctx['recipient']} pour la seule étud
         return [Block(markdown=text)]
 
 
-def _join(names: list[str]) -> str:
-    if len(names) <= 1:
-        return "".join(names)
-    return ", ".join(names[:-1]) + " et " + names[-1]
-
-
-def _definition(item: str) -> str:
-    if item in MEASURES:
-        return MEASURES[item].definition
-    ind = INDICATORS[item]
-    return (f"{ind.definition} (numérateur : {label(ind.numerator).lower()} ; "
-            f"dénominateur : {label(ind.denominator).lower()}).")
-
-
-def _short_label(item: str) -> str:
-    text = label(item)
-    for prefix in ("Part des foyers ", "Part des ", "Taux de "):
-        if text.startswith(prefix):
-            return text[len(prefix):].capitalize()
-    return text
-
-
-def _bar_svg(frame: pd.DataFrame, zone_order: list[str]) -> str:
-    """Seaborn bars, territory in the accent colour; missing bars marked ``s`` or ``nd``."""
-    single = frame["item"].nunique() == 1
-    height = 0.42 * len(frame) + 0.8 if not single else 0.45 * len(zone_order) + 0.9
-    fig, ax = plt.subplots(figsize=(6.3, max(height, 2.0)))
-    palette = {z: (ACCENT if i == 0 else MUTED) for i, z in enumerate(zone_order)}
-    plot = frame.assign(value=frame["value"].astype(float).fillna(0.0))
-    if single:
-        sns.barplot(data=plot, y="zone", x="value", hue="zone", palette=palette, order=zone_order,
-                    legend=False, ax=ax)
-        ax.set_ylabel("")
-    else:
-        sns.barplot(data=plot, y="item", x="value", hue="zone", palette=palette, hue_order=zone_order, ax=ax)
-        ax.set_ylabel("")
-        ax.legend(title="", frameon=False, fontsize=8, loc="lower right")
-    unit = frame["unit"].iloc[0]
-    for container in ax.containers:
-        for bar, (_, row) in zip(container, _rows_for(container, frame, single, zone_order)):
-            text = (fmt.value(row["value"], unit) if row["status"] == "published"
-                    else (fmt.SECRET if row["status"].startswith("secret") else fmt.MISSING))
-            ax.annotate(text, (bar.get_width(), bar.get_y() + bar.get_height() / 2),
-                        xytext=(3, 0), textcoords="offset points", va="center", fontsize=7.5)
-    ax.set_xlabel({"percent": "%", "euro": "€", "ratio": ""}.get(unit, "Effectif"))
-    ax.margins(x=0.15)
-    fig.tight_layout()
-    buffer = io.StringIO()
-    fig.savefig(buffer, format="svg", metadata={"Date": None, "Creator": None})
-    plt.close(fig)
-    return buffer.getvalue()
-
-
-def _rows_for(container, frame, single, zone_order):
-    """Pair each bar of a seaborn container with its data row."""
-    if single:
-        ordered = frame.set_index("zone").loc[zone_order].reset_index()
-        return ordered.iterrows()
-    zone = container.get_label()
-    sub = frame[frame["zone"] == zone]
-    return sub.iterrows()
-
-
-def _alt_text(title: str, frame: pd.DataFrame) -> str:
-    unit = frame["unit"].iloc[0]
-    parts = []
-    for item, sub in frame.groupby("item", sort=False):
-        values = ", ".join(
-            f"{r.zone} {fmt.value(r.value, unit) if r.status == 'published' else 'secret' if r.status.startswith('secret') else 'non disponible'}"
-            for r in sub.itertuples())
-        parts.append(f"{item} : {values}" if frame["item"].nunique() > 1 else values)
-    return f"Diagramme en barres, {title.lower()}. " + " ; ".join(parts) + "."
-
-
 def show(blocks: list[Block]) -> None:
     """Display blocks as notebook outputs: Markdown, and SVG with caption and alt text."""
     from IPython.display import Markdown, display
@@ -300,3 +376,102 @@ def show(blocks: list[Block]) -> None:
         if block.svg is not None:
             meta = {"image/svg+xml": {"abs_report": {"caption": block.caption, "alt": block.alt}}}
             display({"image/svg+xml": block.svg}, raw=True, metadata=meta)
+
+
+def _join(names: list[str]) -> str:
+    if len(names) <= 1:
+        return "".join(names)
+    return ", ".join(names[:-1]) + " et " + names[-1]
+
+
+def _definition(item: str) -> str:
+    if item in MEASURES:
+        return MEASURES[item].definition
+    ind = INDICATORS[item]
+    return (f"{ind.definition} Numérateur : {label(ind.numerator).lower()} ; "
+            f"dénominateur : {label(ind.denominator).lower()}.")
+
+
+def _short_label(item: str) -> str:
+    text = label(item)
+    for prefix in ("Part des foyers ", "Part des ", "Part du ", "Taux de ", "Taux d'"):
+        if text.startswith(prefix):
+            return text[len(prefix):][0].upper() + text[len(prefix):][1:]
+    return text
+
+
+def _palette(zone_order: list[str]) -> dict[str, str]:
+    return {z: (ACCENT if i == 0 else MUTED[(i - 1) % len(MUTED)]) for i, z in enumerate(zone_order)}
+
+
+def _svg(fig) -> str:
+    buffer = io.StringIO()
+    fig.savefig(buffer, format="svg", metadata={"Date": None, "Creator": None})
+    plt.close(fig)
+    return buffer.getvalue()
+
+
+def _bar_svg(frame: pd.DataFrame, zone_order: list[str]) -> str:
+    """Seaborn bars, territory in the accent colour; bars not published are marked ``s`` or ``nd``."""
+    items = list(dict.fromkeys(frame["item"]))
+    n_bars = len(frame)
+    fig, ax = plt.subplots(figsize=(6.3, max(0.32 * n_bars + 0.3 * len(items) + 0.6, 1.8)))
+    plot = frame.assign(value=pd.to_numeric(frame["value"], errors="coerce").fillna(0.0))
+    sns.barplot(data=plot, y="item", x="value", hue="zone", palette=_palette(zone_order),
+                hue_order=zone_order, order=items, ax=ax, legend=len(items) > 1 or len(zone_order) > 1)
+    unit = frame["unit"].iloc[0]
+    for container, zone in zip(ax.containers, zone_order):
+        sub = frame[frame["zone"] == zone].set_index("item").loc[items]
+        for bar, (_, row) in zip(container, sub.iterrows()):
+            text = fmt.value(row["value"], unit) if row["status"] == "published" else _status_text(row["status"])
+            ax.annotate(text, (bar.get_width(), bar.get_y() + bar.get_height() / 2), xytext=(3, 0),
+                        textcoords="offset points", va="center", fontsize=7)
+    ax.set_ylabel("")
+    ax.set_xlabel({"percent": "en %", "euro": "en €", "ratio": ""}.get(unit, "effectif"))
+    if len(items) == 1:
+        ax.set_yticks([])
+    if ax.get_legend() is not None:
+        ax.legend(title="", frameon=False, fontsize=7.5, loc="upper center", bbox_to_anchor=(0.5, -0.18),
+                  ncol=min(len(zone_order), 3))
+    ax.margins(x=0.18)
+    fig.tight_layout()
+    return _svg(fig)
+
+
+def _index_svg(frame: pd.DataFrame, zone_order: list[str]) -> str:
+    items = list(dict.fromkeys(frame["item"]))
+    cols = 2
+    rows = (len(items) + 1) // cols
+    fig, axes = plt.subplots(rows, cols, figsize=(6.3, 2.2 * rows + 0.6), sharex=True, squeeze=False)
+    palette = _palette(zone_order)
+    for ax, item in zip(axes.flat, items):
+        sub = frame[frame["item"] == item].dropna(subset=["value"])
+        for zone in zone_order:
+            line = sub[sub["zone"] == zone]
+            if not line.empty:
+                ax.plot(line["year"], line["value"].astype(float), marker="o", markersize=3,
+                        color=palette[zone], linewidth=2.4 if zone == zone_order[0] else 1.4, label=zone)
+        ax.axhline(100, color="#999999", linewidth=0.8, linestyle=":")
+        ax.set_title(item, fontsize=8.5)
+        ax.set_xticks(sorted(frame["year"].unique()))
+        ax.tick_params(labelsize=7.5)
+    for ax in list(axes.flat)[len(items):]:
+        ax.set_visible(False)
+    handles, labels = axes.flat[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower center", ncol=min(len(zone_order), 3), frameon=False, fontsize=7.5)
+    fig.tight_layout(rect=(0, 0.08, 1, 1))
+    return _svg(fig)
+
+
+def _alt_text(title: str, frame: pd.DataFrame) -> str:
+    unit = frame["unit"].iloc[0]
+    parts = []
+    for item, sub in frame.groupby("item", sort=False):
+        values = ", ".join(
+            f"{r.zone} {fmt.value(r.value, unit) if r.status == 'published' else 'secret' if r.status.startswith('secret') else 'non disponible'}"
+            for r in sub.itertuples())
+        parts.append(f"{item} : {values}" if frame["item"].nunique() > 1 else values)
+    return f"Diagramme en barres, {title[0].lower() + title[1:]}. " + " ; ".join(parts) + "."
+
+
+__all__ = ["Block", "ReportView", "SPECS", "show"]

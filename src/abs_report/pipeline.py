@@ -24,7 +24,7 @@ from . import secrecy
 from .errors import InputError, Problem
 from .execute import execute
 from .figures import ReportView
-from .geography import Geography, load_geography
+from .geography import Geography, Zone, article_of, load_geography, locative
 from .observations import DataError, Dataset, load as load_dataset
 from .params import ReportParams, load_params, read_params_file
 from .paths import cache_dir, outputs_dir
@@ -110,8 +110,11 @@ def build_context(params: ReportParams, dataset: Dataset, geography: Geography,
         "reference_date": fmt.reference_date(params.year),
         "recipient": params.recipient,
         "purpose": params.purpose,
-        "zones": [{"level": z.level, "code": z.code, "name": z.name, "in_producer_area": in_area(z)}
+        "zones": [{"level": z.level, "code": z.code, "name": z.name, "in_producer_area": in_area(z),
+                   "locative": locative(z.level, z.name, article_of(geography, z.level, z.code))}
                   for z in params.zones],
+        "years": list(evolution_years(params, dataset)),
+        "iris": [{"level": z.level, "code": z.code, "name": z.name} for z in iris_of(params, dataset)],
         "population_source": (f"recensement de la population, millésime {geography.meta['population_year']} "
                               f"(Insee, via le Code officiel géographique)"),
         "dataset": {"name": meta.name, "synthetic": meta.synthetic, "producer": meta.producer,
@@ -123,10 +126,30 @@ def build_context(params: ReportParams, dataset: Dataset, geography: Geography,
     }
 
 
+def evolution_years(params: ReportParams, dataset: Dataset, span: int = 5) -> tuple[int, ...]:
+    """Up to ``span`` years ending with the report's year, as far as the data go."""
+    return tuple(y for y in dataset.years() if params.year - span < y <= params.year)
+
+
+def iris_of(params: ReportParams, dataset: Dataset) -> tuple[Zone, ...]:
+    """The territory's IRIS in the data (commune reports only)."""
+    if params.territory.level != "commune":
+        return ()
+    obs = dataset.observations
+    codes = obs.loc[(obs["zone_level"] == "iris") & obs["zone_code"].str.startswith(params.territory.code)
+                    & (obs["year"] == params.year), "zone_code"].unique()
+    return tuple(Zone("iris", c, f"IRIS {c}") for c in sorted(codes))
+
+
 def prepare(params: ReportParams, dataset: Dataset, geography: Geography) -> Prepared:
-    """Protect the data and build ``published.csv`` and the notebook context."""
-    protection = protect_for(params, dataset, geography, params.year)
-    published = pub.build(SPECS, params.zones, params.year, protection.cells)
+    """Protect the data (each year the report shows) and build ``published.csv`` and the context."""
+    years = evolution_years(params, dataset)
+    # Each year has its own batch mask; the evolution chapter reads every year's protected cells.
+    protections = {y: protect_for(params, dataset, geography, y) for y in years}
+    protection = protections[params.year]
+    cells = pd.concat([p.cells for p in protections.values()], ignore_index=True)
+    published = pub.build(SPECS, params.zones, params.year, cells, years=years,
+                          iris=iris_of(params, dataset))
     context = build_context(params, dataset, geography, protection, published)
     return Prepared(params, dataset, protection, published, context)
 
