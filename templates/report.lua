@@ -39,6 +39,106 @@ function Para(para)
   return pandoc.Div({ pandoc.Para(para.content) }, pandoc.Attr("", { "source-note" }))
 end
 
+-- Typst only: give every table the full text width, with columns proportional to
+-- what they hold. Pandoc's own widths are either natural (a narrow table floating in
+-- the middle) or equal (a squeezed label column beside roomy number columns).
+-- Header words count, not whole headers: long headers break over lines.
+local MAX_SHARE = 0.36
+
+local function longest_word(text)
+  local longest = 0
+  for word in text:gmatch("%S+") do
+    longest = math.max(longest, utf8.len(word) or #word)
+  end
+  return longest
+end
+
+-- A number cell ("1 234", "57,1 %", "12 345 €", "s"): kept on one line.
+local function is_number(text)
+  return text:match("^[%d%s,.%%+-]+[€%%]?$") ~= nil or text == "s" or text:match("^s%d*$") ~= nil
+end
+
+local function text_length(text)
+  return utf8.len(text) or #text
+end
+
+local function column_weights(tbl)
+  local weights = {}
+  for i = 1, #tbl.colspecs do
+    weights[i] = 4
+  end
+  for _, row in ipairs(tbl.head.rows) do
+    for i, cell in ipairs(row.cells) do
+      -- bold header letters are wider than body figures
+      weights[i] = math.max(weights[i], 1.3 * longest_word(pandoc.utils.stringify(cell.contents)) + 1)
+    end
+  end
+  for _, body in ipairs(tbl.bodies) do
+    for _, row in ipairs(body.body) do
+      for i, cell in ipairs(row.cells) do
+        local text = pandoc.utils.stringify(cell.contents)
+        if is_number(text) then
+          weights[i] = math.max(weights[i], text_length(text) + 2)
+        else
+          -- labels may wrap: beyond 24 characters they take a second line
+          weights[i] = math.max(weights[i], math.min(text_length(text), 24) + 1, longest_word(text) + 1)
+        end
+      end
+    end
+  end
+  return weights
+end
+
+-- Numbers never wrap ("1 812 345" on one line): each number cell goes in a Typst box.
+-- The spaces stay ordinary spaces so the PDF text reads exactly like published.csv.
+local function keep_numbers_whole(tbl)
+  return tbl:walk({
+    Plain = function(plain)
+      if is_number(pandoc.utils.stringify(plain.content)) then
+        local content = pandoc.List({ pandoc.RawInline("typst", "#box[") })
+        content:extend(plain.content)
+        content:insert(pandoc.RawInline("typst", "]"))
+        return pandoc.Plain(content)
+      end
+    end,
+  })
+end
+
+local function capped_shares(weights)
+  local total = 0
+  for _, w in ipairs(weights) do total = total + w end
+  local shares, capped, spare, free = {}, {}, 0, 0
+  for i, w in ipairs(weights) do
+    shares[i] = w / total
+    if #weights > 2 and shares[i] > MAX_SHARE then
+      spare = spare + shares[i] - MAX_SHARE
+      shares[i] = MAX_SHARE
+      capped[i] = true
+    else
+      free = free + shares[i]
+    end
+  end
+  for i = 1, #shares do
+    if not capped[i] and free > 0 then
+      shares[i] = shares[i] + spare * shares[i] / free
+    end
+  end
+  return shares
+end
+
+function Table(tbl)
+  if FORMAT ~= "typst" then
+    -- HTML: a wide table scrolls inside its own box instead of widening the page.
+    return pandoc.Div({ tbl }, pandoc.Attr("", { "table-wrap" }))
+  end
+  tbl = keep_numbers_whole(tbl)
+  local shares = capped_shares(column_weights(tbl))
+  for i, spec in ipairs(tbl.colspecs) do
+    tbl.colspecs[i] = { spec[1], shares[i] }
+  end
+  return tbl
+end
+
 function Header(header)
   if FORMAT ~= "html5" and FORMAT ~= "html" then
     return nil
@@ -53,4 +153,4 @@ function Header(header)
   return { header, notice }
 end
 
-return { { Meta = Meta }, { Para = Para, Header = Header } }
+return { { Meta = Meta }, { Para = Para, Header = Header, Table = Table } }

@@ -299,8 +299,11 @@ def _pandoc(args: list[str], intermediate: Path, cwd: Path) -> None:
 
 def _common_pandoc_args(markdown: Path, metadata_file: Path) -> list[str]:
     # -smart: apostrophes and dashes print exactly as the notebook wrote them.
+    # A huge --columns keeps pipe tables at natural column widths: otherwise any
+    # table wider than 72 characters gets equal-width columns from its dashes.
     return [
         "--from", "markdown-smart",
+        "--columns", "10000",
         "--metadata-file", str(metadata_file),
         "--lua-filter", str(project_file("templates", "report.lua")),
         str(markdown),
