@@ -1,0 +1,176 @@
+"""The suppression's own attacker: which hidden cells an LP can still pin down.
+
+Only hidden cells are variables; published cells are constants, so the
+problem splits into connected components of hidden cells joined by a relation.
+A hidden cell is *safe* when some feasible point puts it at or above the
+protection level (for a true value under it) or at least ``delta`` away from
+its true value (for a larger one): the true table is itself feasible, so two
+distinct values, one of them high enough, are then consistent with what is
+published. Most cells are certified by a few joint LPs whose solutions serve
+as witnesses; only the rest get their own min/max LPs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import sparse
+from scipy.optimize import linprog
+from scipy.sparse.csgraph import connected_components
+
+from .relations import LinearSystem
+
+
+@dataclass(frozen=True)
+class Exposure:
+    """A hidden cell the attacker can still derive exactly or bound under the level."""
+
+    cell: int
+    lower: float
+    upper: float
+    exact: bool
+
+
+@dataclass
+class _Component:
+    cells: np.ndarray
+    a_eq: sparse.csr_matrix
+    b_eq: np.ndarray
+    a_ub: sparse.csr_matrix
+    b_ub: np.ndarray
+
+
+class Attacker:
+    """Bounds of hidden cells given the true values and the relations."""
+
+    def __init__(self, values: np.ndarray, system: LinearSystem, level: float, delta: float = 1.0,
+                 seed: int = 0):
+        self.truth = np.nan_to_num(np.asarray(values, float), nan=0.0)
+        self.known = ~np.isnan(np.asarray(values, float))
+        self.eq, self.ineq = system.eq.tocsr(), system.ineq.tocsr()
+        self.level, self.delta = float(level), float(delta)
+        # A finite cap keeps every LP bounded; reaching it means "unbounded".
+        self.cap = 2.0 * float(self.truth.max(initial=0.0)) + 1000.0
+        self.rng = np.random.default_rng(seed)
+        self.n_lp = 0
+
+    # --- components -----------------------------------------------------
+    def components(self, hidden: np.ndarray) -> list[_Component]:
+        """Connected components of hidden cells, with their LP data."""
+        cols = np.flatnonzero(hidden)
+        published = np.where(hidden, 0.0, self.truth)
+        eq_h, ineq_h = self.eq[:, cols], self.ineq[:, cols]
+        eq_rows = np.flatnonzero(eq_h.getnnz(axis=1))
+        ineq_rows = np.flatnonzero(ineq_h.getnnz(axis=1))
+        incidence = sparse.vstack([eq_h[eq_rows], ineq_h[ineq_rows]]).tocsr()
+        n_var, n_row = len(cols), incidence.shape[0]
+        graph = sparse.bmat([[None, incidence.T], [incidence, None]], format="csr") if n_row else \
+            sparse.csr_matrix((n_var, n_var))
+        n_comp, labels = connected_components(graph, directed=False)
+        var_label, row_label = labels[:n_var], labels[n_var:]
+        eq_const = self.eq[eq_rows] @ published
+        ineq_const = self.ineq[ineq_rows] @ published
+        order = np.argsort(var_label, kind="stable")
+        bounds = np.searchsorted(var_label[order], np.arange(n_comp + 1))
+        eq_label, ineq_label = row_label[:len(eq_rows)], row_label[len(eq_rows):]
+        comps = []
+        for k in range(n_comp):
+            members = order[bounds[k]:bounds[k + 1]]
+            if not len(members):
+                continue
+            e = np.flatnonzero(eq_label == k) if len(eq_rows) else np.array([], int)
+            i = np.flatnonzero(ineq_label == k) if len(ineq_rows) else np.array([], int)
+            comps.append(_Component(
+                cells=cols[members],
+                a_eq=eq_h[eq_rows[e]][:, members], b_eq=-eq_const[e],
+                a_ub=-ineq_h[ineq_rows[i]][:, members], b_ub=ineq_const[i]))
+        return comps
+
+    # --- LP helpers -----------------------------------------------------
+    def _solve(self, comp: _Component, c: np.ndarray, extra_ub=None, extra_b=None, bounds=None):
+        n = len(c)
+        a_eq, a_ub, b_ub = comp.a_eq, comp.a_ub, comp.b_ub
+        if n > len(comp.cells):
+            pad = n - len(comp.cells)
+            a_eq = sparse.hstack([a_eq, sparse.csr_matrix((a_eq.shape[0], pad))]).tocsr()
+            a_ub = sparse.hstack([a_ub, sparse.csr_matrix((a_ub.shape[0], pad))]).tocsr()
+        if extra_ub is not None:
+            a_ub = sparse.vstack([a_ub, extra_ub]).tocsr()
+            b_ub = np.concatenate([b_ub, extra_b])
+        if bounds is None:
+            bounds = np.column_stack([np.zeros(n), np.full(n, self.cap)])
+        self.n_lp += 1
+        res = linprog(c, A_ub=a_ub if a_ub.shape[0] else None, b_ub=b_ub if a_ub.shape[0] else None,
+                      A_eq=a_eq if a_eq.shape[0] else None, b_eq=comp.b_eq if a_eq.shape[0] else None,
+                      bounds=bounds, method="highs")
+        return res.x[:len(comp.cells)] if res.status == 0 else None
+
+    def _push_small(self, comp: _Component, targets: np.ndarray):
+        """One point pushing every targeted cell towards the level at once."""
+        n, s = len(comp.cells), len(targets)
+        c = np.concatenate([np.zeros(n), -np.ones(s)])
+        # z_j <= x_j for each targeted j; z_j in [0, level]: maximise how many reach it.
+        link = sparse.hstack([-sparse.csr_matrix((np.ones(s), (np.arange(s), targets)), shape=(s, n)),
+                              sparse.identity(s, format="csr")]).tocsr()
+        bounds = np.vstack([np.column_stack([np.zeros(n), np.full(n, self.cap)]),
+                            np.column_stack([np.zeros(s), np.full(s, self.level)])])
+        return self._solve(comp, c, link, np.zeros(s), bounds)
+
+    def _bound(self, comp: _Component, j: int, sense: float) -> float:
+        c = np.zeros(len(comp.cells))
+        c[j] = -sense
+        x = self._solve(comp, c)
+        return float("nan") if x is None else float(x[j])
+
+    # --- the check ------------------------------------------------------
+    def exposed(self, hidden: np.ndarray, check: np.ndarray) -> list[Exposure]:
+        """Cells of ``check`` (all hidden) that are not safe."""
+        out = []
+        for comp in self.components(hidden):
+            local = np.flatnonzero(check[comp.cells] & self.known[comp.cells])
+            if len(local):
+                out += self._component_exposed(comp, local)
+        return out
+
+    def _component_exposed(self, comp: _Component, local: np.ndarray) -> list[Exposure]:
+        truth = self.truth[comp.cells]
+        tol = 1e-6 * np.maximum(1.0, np.abs(truth))
+        small = truth < self.level
+        pending = set(local.tolist())
+
+        def certify(x):
+            if x is None:
+                return
+            ok = np.where(small, x >= self.level - tol, np.abs(x - truth) >= self.delta - tol)
+            pending.difference_update(np.flatnonzero(ok).tolist())
+
+        for _ in range(3):
+            todo = np.array(sorted(j for j in pending if small[j]), int)
+            if not len(todo):
+                break
+            before = len(pending)
+            certify(self._push_small(comp, todo))
+            if len(pending) == before:
+                break
+        if any(not small[j] for j in pending):
+            c = self.rng.normal(size=len(comp.cells))
+            certify(self._solve(comp, c))
+            certify(self._solve(comp, -c))
+        return [e for j in sorted(pending) if (e := self._single(comp, j, truth[j], tol[j]))]
+
+    def _single(self, comp: _Component, j: int, t: float, tol: float) -> Exposure | None:
+        upper = self._bound(comp, j, +1.0)
+        if np.isnan(upper):
+            return None  # infeasible component: the data contradicts a fact; nothing to derive
+        if t < self.level:
+            if upper >= self.level - tol or (upper <= tol and t <= tol):
+                return None
+            lower = self._bound(comp, j, -1.0)
+            return Exposure(int(comp.cells[j]), lower, upper, exact=bool(upper - lower < self.delta))
+        if upper >= t + self.delta - tol:
+            return None
+        lower = self._bound(comp, j, -1.0)
+        if lower <= t - self.delta + tol:
+            return None
+        return Exposure(int(comp.cells[j]), lower, upper, exact=True)

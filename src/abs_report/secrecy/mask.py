@@ -1,0 +1,167 @@
+"""Protect a linked table once, store its status mask, reuse it everywhere."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..catalogue import MEASURES
+from ..geography import Geography, Zone
+from . import primary as st
+from .relations import build_system
+from .rules import Rules
+from .secondary import suppress
+from .table import CELL_KEY, build_cells
+
+MASK_FORMAT = "1"
+"""Bump when the cached mask layout or the suppression algorithm changes."""
+
+
+@dataclass(frozen=True)
+class Protection:
+    """Cells of one linked table with the status of each.
+
+    Attributes
+    ----------
+    cells
+        ``zone_level, zone_code, year, measure, value, status``.
+    passes
+        Cells hidden by each pass (primary, threshold, secondary_heuristic,
+        secondary_lp_<round>, and ``republished`` partners found computable).
+    rules_version
+        Version of the rules file applied.
+    mask_hash
+        sha256 of the sorted ``(zone_level, zone_code, year, measure, status)`` rows.
+    """
+
+    cells: pd.DataFrame = field(repr=False)
+    passes: dict[str, int]
+    rules_version: str
+    mask_hash: str
+
+    def status_of(self, zone_level: str, zone_code: str, measure: str) -> str:
+        """Status of one cell (``missing`` when the table does not hold it)."""
+        hit = self.cells[(self.cells["zone_level"] == zone_level) & (self.cells["zone_code"] == zone_code)
+                         & (self.cells["measure"] == measure)]
+        return str(hit["status"].iloc[0]) if len(hit) else st.MISSING
+
+
+def mask_hash(cells: pd.DataFrame) -> str:
+    """sha256 over the sorted ``zone_level, zone_code, year, measure, status`` rows."""
+    keys = cells[CELL_KEY + ["status"]].astype(str).sort_values(CELL_KEY + ["status"])
+    text = "\n".join("\t".join(row) for row in keys.itertuples(index=False, name=None))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def is_alias_iris(cells: pd.DataFrame, rules: Rules) -> np.ndarray:
+    """IRIS ``<commune>0000``: INSEE's code for a commune not split into IRIS.
+
+    Its figures are the commune's own, protected as commune cells; it is not an
+    infra-communal zone and enters no relation of its own.
+    """
+    return ((cells["zone_level"] == rules.finest_level)
+            & cells["zone_code"].str.endswith("0000")).to_numpy(bool)
+
+
+def protect(observations: pd.DataFrame, year: int, zones: Sequence[tuple[str, str]], geography: Geography,
+            rules: Rules, aggregations: Sequence[Zone] = ()) -> Protection:
+    """Primary, threshold and secondary suppression over the linked table of ``zones``.
+
+    Parameters
+    ----------
+    observations
+        The canonical long table (any years and zones: filtered here).
+    year
+        Year of reference.
+    zones
+        ``(zone_level, zone_code)`` of the batch, e.g. from :func:`scope_zones`;
+        IRIS of the in-scope communes are added from the observations.
+    geography
+        The COG, for geographic additivity.
+    rules
+        The rules (:func:`load_rules`).
+    aggregations
+        User groups of communes; their rows are the sums of their members.
+
+    Raises
+    ------
+    InputError
+        A zone finer than IRIS in the observations.
+    """
+    cells = build_cells(observations, year, zones, aggregations, rules)
+    status = st.primary_status(cells, rules)
+    alias = is_alias_iris(cells, rules)
+    system = build_system(cells.loc[:, CELL_KEY + ["value"]].assign(
+        zone_level=np.where(alias, "alias", cells["zone_level"])), geography, aggregations)
+    values = cells["value"].to_numpy(float)
+    secret_measure = cells["measure"].map(lambda m: MEASURES[m].secret).to_numpy(bool)
+    checked = np.isin(status, [st.PRIMARY, st.THRESHOLD]) & ~alias
+    result = suppress(values, system, hidden=status != st.PUBLISHED, checked=checked,
+                      candidate=(status == st.PUBLISHED) & secret_measure,
+                      level=rules.protection_level, max_rounds=rules.max_rounds)
+    if result.unresolved:
+        raise RuntimeError(f"secondary suppression could not protect {len(result.unresolved)} cell(s)")
+    status[result.secondary] = st.SECONDARY
+    cells["status"] = status
+    passes = {"primary": int((status == st.PRIMARY).sum()), "threshold": int((status == st.THRESHOLD).sum()),
+              **result.passes, "secondary_total": int(result.secondary.sum()),
+              "missing": int((status == st.MISSING).sum()), "lp_solved": result.lp_solved}
+    return Protection(cells, passes, rules.version, mask_hash(cells))
+
+
+def _input_key(dataset_key: str, observations: pd.DataFrame, year: int, zones, rules: Rules,
+               aggregations: Sequence[Zone]) -> str:
+    """Hash of everything the mask depends on."""
+    cells = build_cells(observations, year, zones, aggregations, rules)
+    h = hashlib.sha256()
+    h.update(json.dumps([MASK_FORMAT, dataset_key, int(year), sorted(map(list, zones)), rules.version,
+                         [[a.code, list(a.members)] for a in aggregations]]).encode())
+    h.update(pd.util.hash_pandas_object(cells, index=False).to_numpy().tobytes())
+    return h.hexdigest()[:32]
+
+
+def load_or_protect(dataset_folder_or_key: str, observations: pd.DataFrame, year: int,
+                    zones: Sequence[tuple[str, str]], geography: Geography, rules: Rules,
+                    cache_dir: Path, aggregations: Sequence[Zone] = ()) -> Protection:
+    """The protection of this table, read from ``cache_dir/masks/`` or computed and stored.
+
+    The key hashes the observations of the scope and year, the zones, the
+    aggregations and the rules version, so a single report and a batch over
+    the same table share one mask. A stored mask whose hash does not match is
+    recomputed.
+    """
+    key = _input_key(str(dataset_folder_or_key), observations, year, zones, rules, aggregations)
+    folder = Path(cache_dir) / "masks"
+    table, meta = folder / f"{key}.parquet", folder / f"{key}.json"
+    if table.exists() and meta.exists():
+        cells = pd.read_parquet(table)
+        cells["zone_code"] = cells["zone_code"].astype(str)
+        info = json.loads(meta.read_text(encoding="utf-8"))
+        if mask_hash(cells) == info["mask_hash"] and info["rules_version"] == rules.version:
+            return Protection(cells, info["passes"], info["rules_version"], info["mask_hash"])
+    protection = protect(observations, year, zones, geography, rules, aggregations)
+    folder.mkdir(parents=True, exist_ok=True)
+    _atomic_write(table, lambda p: protection.cells.to_parquet(p, index=False))
+    _atomic_write(meta, lambda p: Path(p).write_text(json.dumps(
+        {"mask_hash": protection.mask_hash, "rules_version": protection.rules_version,
+         "passes": protection.passes}, indent=2, sort_keys=True), encoding="utf-8"))
+    return protection
+
+
+def _atomic_write(path: Path, write) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=path.suffix)
+    os.close(fd)
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)

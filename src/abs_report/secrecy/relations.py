@@ -1,0 +1,162 @@
+"""The linear facts linking cells: ``eq @ x == 0`` and ``ineq @ x >= 0``.
+
+Three families, all public knowledge:
+
+* within a zone, the catalogue's ``RELATIONS`` (total = sum of parts) and
+  ``SUBSETS`` (small <= large);
+* across zones, geographic additivity: IRIS sum to their commune, communes to
+  their EPCI, département and aggregation, départements to their région,
+  régions to France. When part of a parent lies outside the scope, the missing
+  part is an unknown non-negative amount, so the fact becomes ``parent >=
+  sum(children)``;
+* a fact the data contradicts (a source whose totals do not add up) is not a
+  fact: it is demoted to an inequality when that still holds, else dropped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import sparse
+
+from ..catalogue import MEASURES, RELATIONS, SUBSETS
+from ..geography import Geography, Zone
+
+PUBLIC_MEASURES = frozenset(m for m, spec in MEASURES.items() if not spec.secret)
+
+
+@dataclass(frozen=True)
+class LinearSystem:
+    """Relations between the cells of a table (columns = cell positions)."""
+
+    eq: sparse.csr_matrix
+    ineq: sparse.csr_matrix
+
+    @classmethod
+    def from_rows(cls, n_cells: int, eq_rows: list[dict[int, float]],
+                  ineq_rows: list[dict[int, float]]) -> "LinearSystem":
+        """Build from rows given as ``{cell position: coefficient}``."""
+        return cls(_csr(eq_rows, n_cells), _csr(ineq_rows, n_cells))
+
+
+def _csr(rows: list[dict[int, float]], n_cells: int) -> sparse.csr_matrix:
+    r = [i for i, row in enumerate(rows) for _ in row]
+    c = [j for row in rows for j in row]
+    v = [a for row in rows for a in row.values()]
+    return sparse.csr_matrix((v, (r, c)), shape=(len(rows), n_cells), dtype=float)
+
+
+class _Grid:
+    """Positions of cells by zone and measure (-1 when a cell does not exist)."""
+
+    def __init__(self, cells: pd.DataFrame):
+        self.zones = list(dict.fromkeys(zip(cells["zone_level"], cells["zone_code"])))
+        self.zone_pos = {z: i for i, z in enumerate(self.zones)}
+        self.measures = [m for m in dict.fromkeys(cells["measure"]) if m not in PUBLIC_MEASURES]
+        self.measure_pos = {m: i for i, m in enumerate(self.measures)}
+        self.index = np.full((len(self.zones), len(self.measures)), -1, dtype=np.int64)
+        zi = np.array([self.zone_pos[z] for z in zip(cells["zone_level"], cells["zone_code"])])
+        mi = np.array([self.measure_pos.get(m, -1) for m in cells["measure"]])
+        ok = mi >= 0
+        self.index[zi[ok], mi[ok]] = np.flatnonzero(ok)
+
+    def column(self, measure: str) -> np.ndarray:
+        return self.index[:, self.measure_pos[measure]]
+
+
+def _within_zone_rows(grid: _Grid) -> tuple[np.ndarray, np.ndarray]:
+    """Catalogue relations and subsets as (zones x terms) index blocks with signs."""
+    eq, ineq = [], []
+    for rel in RELATIONS:
+        if all(m in grid.measure_pos for m in (rel.total, *rel.parts)):
+            block = np.stack([grid.column(rel.total)] + [grid.column(p) for p in rel.parts], axis=1)
+            signs = np.array([1.0] + [-1.0] * len(rel.parts))
+            eq.append((block, signs))
+    for small, large in SUBSETS:
+        if small in grid.measure_pos and large in grid.measure_pos:
+            block = np.stack([grid.column(large), grid.column(small)], axis=1)
+            ineq.append((block, np.array([1.0, -1.0])))
+    return eq, ineq
+
+
+def _children(zone: tuple[str, str], present: set[tuple[str, str]], geography: Geography,
+              aggregations: dict[str, Zone], iris_of: dict[str, list[str]]) -> tuple[list, bool]:
+    """In-scope zones that partition ``zone``, and whether they cover all of it."""
+    level, code = zone
+    if level == "commune":
+        return [("iris", i) for i in iris_of.get(code, [])], True
+    members = aggregations[code].members if level == "aggregation" else \
+        geography.member_communes_of(level, code)
+    communes = geography.communes
+    nested = {"region": ("departement",), "france": ("region", "departement")}.get(level, ())
+    children, covered = [], set()
+    for child_level in nested:
+        column = communes[child_level]
+        for child in sorted({c for (lv, c) in present if lv == child_level}):
+            inside = set(column.index[column == child])
+            if inside and not (inside - set(members)) and not (inside & covered):
+                children.append((child_level, child))
+                covered |= inside
+    for c in members:
+        if c not in covered and ("commune", c) in present:
+            children.append(("commune", c))
+            covered.add(c)
+    return children, len(covered) == len(set(members))
+
+
+def _geographic_rows(grid: _Grid, geography: Geography, aggregations: Sequence[Zone]):
+    present = set(grid.zones)
+    aggs = {a.code: a for a in aggregations}
+    iris_of: dict[str, list[str]] = {}
+    for lv, code in grid.zones:
+        if lv == "iris":
+            iris_of.setdefault(code[:5], []).append(code)
+    eq, ineq = [], []
+    for zone in grid.zones:
+        if zone[0] == "iris" or (zone[0] == "commune" and zone[1] not in iris_of):
+            continue
+        children, covered = _children(zone, present, geography, aggs, iris_of)
+        if not children:
+            continue
+        rows = [grid.zone_pos[zone]] + [grid.zone_pos[c] for c in children]
+        block = grid.index[rows, :].T  # one row per measure
+        signs = np.array([1.0] + [-1.0] * len(children))
+        (eq if covered else ineq).append((block, signs))
+    return eq, ineq
+
+
+def _rows_from_blocks(blocks, values: np.ndarray, equality: bool):
+    """Rows that exist and hold on the known values; broken equalities demoted."""
+    eq_rows, ineq_rows = [], []
+    for block, signs in blocks:
+        for terms in block:
+            if (terms < 0).any():
+                continue  # a measure absent from the table: no fact to state
+            vals = values[terms]
+            known = ~np.isnan(vals)
+            residual = float(signs[known] @ vals[known])
+            tol = 1e-6 * max(1.0, float(np.abs(vals[known]).sum()))
+            row = dict(zip(terms.tolist(), signs.tolist()))
+            if equality and (not known.all() or abs(residual) <= tol):
+                eq_rows.append(row)
+            elif not known.all() or residual >= -tol:
+                ineq_rows.append(row)
+    return eq_rows, ineq_rows
+
+
+def build_system(cells: pd.DataFrame, geography: Geography,
+                 aggregations: Sequence[Zone] = ()) -> LinearSystem:
+    """Every linear fact between the cells of ``cells`` (positions = row numbers)."""
+    grid = _Grid(cells)
+    values = cells["value"].to_numpy(dtype=float)
+    within_eq, within_ineq = _within_zone_rows(grid)
+    geo_eq, geo_ineq = _geographic_rows(grid, geography, aggregations)
+    eq_rows, ineq_rows = [], []
+    for blocks, equality in ((within_eq, True), (geo_eq, True), (within_ineq, False), (geo_ineq, False)):
+        e, i = _rows_from_blocks(blocks, values, equality)
+        eq_rows += e
+        ineq_rows += i
+    return LinearSystem.from_rows(len(cells), eq_rows, ineq_rows)

@@ -1,0 +1,198 @@
+"""Secondary suppression: hide partners until no secret cell can be recovered.
+
+Two stages. A fast relation-by-relation heuristic first: in every relation an
+equality holding a hidden cell must hold at least two (a lone hidden cell is
+its total minus the published parts), and when a relation's totals are
+published, the hidden parts together must weigh at least the protection level
+(otherwise each is bounded under it). Partners are the smallest non-zero
+published cells that do the job; a zero partner protects nothing. Then the
+LP attacker of :mod:`.lp` verifies every secret cell; where it still finds an
+exact value or an upper bound under the level (the sdcTable simple-heuristic
+case), one more partner is hidden next to it and the check repeats. Hiding a
+cell never narrows another's interval, so only the cells that failed are
+checked again. Finally, partners the attacker can compute exactly protect
+nothing and are published again.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .lp import Attacker, Exposure
+from .relations import LinearSystem
+
+
+@dataclass(frozen=True)
+class Suppression:
+    """Outcome of secondary suppression on positions of the table."""
+
+    hidden: np.ndarray
+    secondary: np.ndarray
+    passes: dict[str, int] = field(default_factory=dict)
+    unresolved: tuple[int, ...] = ()
+    lp_solved: int = 0
+
+
+class _Rows:
+    """Relations as Python lists for the row-by-row heuristic."""
+
+    def __init__(self, system: LinearSystem):
+        self.cells, self.coefs, self.is_eq = [], [], []
+        for matrix, is_eq in ((system.eq.tocsr(), True), (system.ineq.tocsr(), False)):
+            for r in range(matrix.shape[0]):
+                lo, hi = matrix.indptr[r], matrix.indptr[r + 1]
+                self.cells.append(matrix.indices[lo:hi])
+                self.coefs.append(matrix.data[lo:hi])
+                self.is_eq.append(is_eq)
+        self.of_cell: dict[int, list[int]] = {}
+        for r, cells in enumerate(self.cells):
+            for c in cells.tolist():
+                self.of_cell.setdefault(c, []).append(r)
+
+
+def _pick(values: np.ndarray, options: np.ndarray, deficit: float) -> int | None:
+    """Smallest option at least ``deficit`` (else the largest one), or None."""
+    if not len(options):
+        return None
+    vals = values[options]
+    enough = options[vals >= deficit]
+    if len(enough):
+        return int(enough[np.argmin(values[enough])])
+    return int(options[np.argmax(vals)])
+
+
+class _Suppressor:
+    def __init__(self, values, system, hidden, checked, candidate, level):
+        self.values = np.asarray(values, float)
+        self.truth = np.nan_to_num(self.values, nan=0.0)
+        self.rows = _Rows(system)
+        self.hidden = hidden.copy()
+        self.checked = checked & hidden & ~np.isnan(self.values)
+        self.free = np.isnan(self.values)
+        self.candidate = candidate & ~hidden & (self.truth > 0)
+        self.level = float(level)
+        self.secondary = np.zeros(len(values), bool)
+        self.republished = 0
+
+    def hide(self, cell: int) -> None:
+        self.hidden[cell] = True
+        self.secondary[cell] = True
+        self.candidate[cell] = False
+
+    # --- heuristic ------------------------------------------------------
+    def _row_partner(self, r: int) -> int | None:
+        """A cell to hide so that relation ``r`` discloses nothing, or None if safe."""
+        cells, coefs = self.rows.cells[r], self.rows.coefs[r]
+        hidden = self.hidden[cells]
+        open_ = cells[self.candidate[cells]]
+        lone = hidden.sum() == 1 and self.rows.is_eq[r]
+        if lone:
+            c = cells[hidden][0]
+            if not self.free[c] and self.truth[c] > 0 and (self.checked[c] or self.secondary[c]):
+                return _pick(self.truth, open_, 0.0)
+        tops = coefs > 0
+        if hidden[tops].any() or not (hidden & ~tops).any():
+            return None  # a hidden total bounds nothing here
+        small = self.checked[cells] & ~tops & (self.truth[cells] < self.level) & hidden
+        if not small.any():
+            return None
+        # With every total published, each hidden part is at most this.
+        slack = float(self.truth[cells][tops].sum() - self.truth[cells][~tops & ~hidden].sum())
+        if slack >= self.level:
+            return None
+        parts = cells[~tops & self.candidate[cells]]
+        choice = _pick(self.truth, parts, self.level - slack)
+        return choice if choice is not None else _pick(self.truth, cells[tops & self.candidate[cells]], 0.0)
+
+    def heuristic(self, seeds: np.ndarray) -> int:
+        """Row-by-row pass from the relations touching ``seeds``; cells hidden."""
+        queue = deque(sorted({r for c in seeds.tolist() for r in self.rows.of_cell.get(c, [])}))
+        queued = set(queue)
+        added = 0
+        while queue:
+            r = queue.popleft()
+            queued.discard(r)
+            partner = self._row_partner(r)
+            if partner is None:
+                continue
+            self.hide(partner)
+            added += 1
+            for r2 in self.rows.of_cell.get(partner, []) + [r]:
+                if r2 not in queued:
+                    queue.append(r2)
+                    queued.add(r2)
+        return added
+
+    # --- LP repair ------------------------------------------------------
+    def partner_for(self, exposure: Exposure) -> int | None:
+        """Smallest published neighbour that can lift the exposed cell's bounds."""
+        rows = self.rows.of_cell.get(exposure.cell, [])
+        near = np.unique(np.concatenate([self.rows.cells[r] for r in rows])) if rows else np.array([], int)
+        options = near[self.candidate[near]]
+        deficit = 0.0 if exposure.exact else self.level - exposure.upper
+        return _pick(self.truth, options, deficit)
+
+
+def suppress(values: np.ndarray, system: LinearSystem, hidden: np.ndarray, checked: np.ndarray,
+             candidate: np.ndarray, level: float = 5, max_rounds: int = 60) -> Suppression:
+    """Choose secondary cells so that every checked cell is safe.
+
+    Parameters
+    ----------
+    values
+        True values of the cells (NaN = missing: an unknown, never checked).
+    system
+        Relations between cells.
+    hidden
+        Cells hidden before this stage (primary, threshold, missing).
+    checked
+        Cells that must end up safe (primary and threshold).
+    candidate
+        Cells that may be hidden as partners (published, secret measures).
+    level
+        Protection level: a secret cell's feasible upper bound must reach it.
+    """
+    s = _Suppressor(values, system, hidden, checked, candidate, level)
+    passes = {"secondary_heuristic": s.heuristic(np.flatnonzero(s.checked))}
+    attacker = Attacker(values, system, level)
+    to_check, unresolved = s.checked.copy(), set()
+    for round_ in range(1, max_rounds + 1):
+        exposures = [e for e in attacker.exposed(s.hidden, to_check) if e.cell not in unresolved]
+        if not exposures:
+            exposures = _republish_or_flag(s, attacker)
+            if not exposures:
+                break
+        to_check = np.zeros(len(values), bool)
+        partners = []
+        for e in exposures:
+            to_check[e.cell] = True
+            partner = s.partner_for(e)
+            if partner is None:
+                unresolved.add(e.cell)
+                continue
+            s.hide(partner)
+            partners.append(partner)
+        # A new partner alone in another relation would be computable: pad it now, cheaply.
+        added = len(partners) + s.heuristic(np.array(partners, int))
+        passes[f"secondary_lp_{round_}"] = added
+    passes["republished"] = s.republished
+    return Suppression(s.hidden, s.secondary & s.hidden, passes, tuple(sorted(unresolved)), attacker.n_lp)
+
+
+def _republish_or_flag(s: _Suppressor, attacker: Attacker) -> list[Exposure]:
+    """Publish partners that are exactly computable; return partners still exposed otherwise."""
+    exposures = attacker.exposed(s.hidden, s.secondary & s.hidden)
+    flagged = []
+    for e in exposures:
+        if e.upper - e.lower <= 1e-6 * max(1.0, abs(e.upper)):
+            # Its value is known anyway: publishing it tells the attacker nothing new.
+            s.hidden[e.cell] = False
+            s.secondary[e.cell] = False
+            s.republished += 1
+        else:
+            s.checked[e.cell] = True
+            flagged.append(e)
+    return flagged

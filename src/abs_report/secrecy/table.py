@@ -1,0 +1,80 @@
+"""The cells of the linked table: one row per zone and measure of one year."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from ..errors import InputError, Problem
+from ..geography import LEVELS, Zone
+from .rules import Rules
+
+CELL_KEY = ["zone_level", "zone_code", "year", "measure"]
+
+
+def check_floor(observations: pd.DataFrame, rules: Rules) -> None:
+    """Refuse any zone finer than IRIS (rule 3: nothing below IRIS).
+
+    Raises
+    ------
+    InputError
+        Naming each offending zone (unknown finer level, or an IRIS code whose
+        length is not that of an IRIS).
+    """
+    levels = observations["zone_level"].astype(str)
+    problems = []
+    for level in sorted(set(levels) - set(LEVELS)):
+        code = observations.loc[levels == level, "zone_code"].iloc[0]
+        problems.append(Problem("observations", f"niveau plus fin que l'IRIS refusé ({level} {code})",
+                                field="zone_level", value=level))
+    iris = observations.loc[levels == rules.finest_level, "zone_code"].astype(str)
+    bad = iris[iris.str.len() != rules.iris_code_length].unique()
+    for code in bad[:10]:
+        problems.append(Problem("observations", "code IRIS invalide : zone infra-IRIS refusée",
+                                field="zone_code", value=code))
+    if problems:
+        raise InputError(problems)
+
+
+def _aggregation_rows(observations: pd.DataFrame, year: int,
+                      aggregations: Sequence[Zone]) -> pd.DataFrame:
+    """Aggregations as the sum of their member communes (unknown if any member is)."""
+    frames = []
+    communes = observations[(observations["zone_level"] == "commune") & (observations["year"] == year)]
+    for agg in aggregations:
+        rows = communes[communes["zone_code"].isin(agg.members)]
+        sums = rows.groupby("measure")["value"].agg(lambda s: s.sum(min_count=1) if s.notna().all()
+                                                     else np.nan)
+        frames.append(pd.DataFrame({"zone_level": "aggregation", "zone_code": agg.code, "year": year,
+                                    "measure": sums.index, "value": sums.to_numpy()}))
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=CELL_KEY + ["value"])
+
+
+def build_cells(observations: pd.DataFrame, year: int, zones: Sequence[tuple[str, str]],
+                aggregations: Sequence[Zone], rules: Rules) -> pd.DataFrame:
+    """The full grid of cells (zone x measure) of the scope for ``year``.
+
+    IRIS of in-scope communes found in the observations join the scope: their
+    sum is a fact about the commune, so they cannot be protected apart from it.
+    A zone x measure absent from the observations becomes a NaN cell (missing).
+    """
+    check_floor(observations, rules)
+    obs = observations[observations["year"] == year]
+    wanted = {(str(lv), str(c)) for lv, c in zones}
+    communes = {c for lv, c in wanted if lv == "commune"}
+    keys = list(zip(obs["zone_level"].astype(str), obs["zone_code"].astype(str)))
+    keep = np.fromiter(((lv, c) in wanted or (lv == "iris" and c[:5] in communes) for lv, c in keys),
+                       dtype=bool, count=len(keys))
+    frame = obs.loc[keep, CELL_KEY + ["value"]]
+    agg_rows = _aggregation_rows(observations, year, aggregations)
+    if len(agg_rows):
+        frame = pd.concat([frame, agg_rows], ignore_index=True)
+    grid = frame.pivot_table(index=["zone_level", "zone_code"], columns="measure", values="value",
+                             aggfunc="first", dropna=False)
+    cells = grid.stack(future_stack=True).rename("value").reset_index()
+    cells.insert(2, "year", int(year))
+    cells["zone_code"] = cells["zone_code"].astype(str)
+    cells["value"] = cells["value"].astype("float64")
+    return cells.sort_values(CELL_KEY, kind="stable").reset_index(drop=True)
