@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -11,9 +13,22 @@ from .catalogue import label
 from .tables import TableSpec
 
 
+FIXED_STAMP = dt.datetime(1980, 1, 1)
+"""Document dates when none is given: the earliest a zip archive can hold."""
+_CORE_DATES = re.compile(rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*(</dcterms:(?:created|modified)>)")
+
+
 def write(path: Path, specs: tuple[TableSpec, ...], published: pd.DataFrame, zones: list[dict],
-          source_line: str) -> None:
-    """Each sheet: title, a table (items x zones, numbers as numbers, ``s`` for secrets), source."""
+          source_line: str, stamp: dt.date | None = None) -> None:
+    """Each sheet: title, a table (items x zones, numbers as numbers, ``s`` for secrets), source.
+
+    Parameters
+    ----------
+    stamp
+        The document's creation and modification date (``docProps/core.xml``)
+        and its archive members' dates. openpyxl would write the clock time;
+        a fixed stamp (the report's edition date) makes equal tables equal bytes.
+    """
     with pd.ExcelWriter(path, engine="openpyxl") as writer:
         for spec in specs:
             rows = published[published["table_id"] == spec.id]
@@ -36,19 +51,29 @@ def write(path: Path, specs: tuple[TableSpec, ...], published: pd.DataFrame, zon
             ws.cell(row=len(frame) + 6, column=1,
                     value="s : donnée soumise au secret statistique ; nd : donnée non disponible.")
             ws.column_dimensions["A"].width = 48
-    _fix_zip_dates(path)
+    _fix_zip_dates(path, stamp or FIXED_STAMP)
 
 
-def _fix_zip_dates(path: Path) -> None:
-    """Rewrite the archive with fixed member dates so equal tables give equal bytes."""
+def _fix_zip_dates(path: Path, stamp: dt.datetime) -> None:
+    """Rewrite the archive with fixed dates so equal tables give equal bytes.
+
+    Both the zip members' dates and the document properties (``created``,
+    ``modified``, which openpyxl sets to the clock at save time) take ``stamp``.
+    """
     import zipfile
 
+    if not isinstance(stamp, dt.datetime):
+        stamp = dt.datetime.combine(stamp, dt.time())
+    stamp = max(stamp.replace(tzinfo=None, microsecond=0), FIXED_STAMP)
+    iso = stamp.strftime("%Y-%m-%dT%H:%M:%SZ").encode()
     data = {}
     with zipfile.ZipFile(path) as src:
         for info in src.infolist():
             data[info.filename] = src.read(info)
+    if "docProps/core.xml" in data:
+        data["docProps/core.xml"] = _CORE_DATES.sub(rb"\g<1>" + iso + rb"\g<2>", data["docProps/core.xml"])
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as dst:
         for name in sorted(data):
-            info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
+            info = zipfile.ZipInfo(name, date_time=stamp.timetuple()[:6])
             info.compress_type = zipfile.ZIP_DEFLATED
             dst.writestr(info, data[name])
