@@ -139,6 +139,23 @@ function Table(tbl)
   return tbl
 end
 
+-- Typst only: pandoc's Typst writer drops an image's text alternative; pass it to
+-- Typst's image(alt:) so that the tagged PDF describes each chart to screen readers.
+local function typst_string(text)
+  return '"' .. text:gsub("\\", "\\\\"):gsub('"', '\\"') .. '"'
+end
+
+function Image(img)
+  if FORMAT ~= "typst" then
+    return nil
+  end
+  local alt = pandoc.utils.stringify(img.caption)
+  if alt == "" then
+    return nil
+  end
+  return pandoc.RawInline("typst", "#image(" .. typst_string(img.src) .. ", alt: " .. typst_string(alt) .. ")")
+end
+
 function Header(header)
   if FORMAT ~= "html5" and FORMAT ~= "html" then
     return nil
@@ -153,4 +170,4 @@ function Header(header)
   return { header, notice }
 end
 
-return { { Meta = Meta }, { Para = Para, Header = Header, Table = Table } }
+return { { Meta = Meta }, { Para = Para, Header = Header, Table = Table, Image = Image } }

@@ -275,3 +275,28 @@ def test_quarto_renderer_runs_in_workdir(notebook, tmp_path, monkeypatch):
 def test_unknown_renderer_is_bad_input(notebook, tmp_path):
     with pytest.raises(InputError):
         render(notebook, tmp_path, metadata(), renderer="latex")
+
+
+def test_pandoc_failure_names_intermediate_file(notebook, tmp_path, monkeypatch):
+    import dataclasses
+
+    import abs_report.render as module
+
+    options = dataclasses.replace(module.read_format_options(), html_css="templates/missing.css")
+    monkeypatch.setattr(module, "read_format_options", lambda: options)
+    with pytest.raises(RenderError) as raised:
+        render(notebook, tmp_path, metadata(), formats=("html",))
+    assert "pandoc" in str(raised.value) and "missing.css" in str(raised.value)
+    assert raised.value.intermediate == tmp_path / "report.md"
+    assert raised.value.intermediate.is_file()
+
+
+def test_error_output_is_not_published(tmp_path):
+    nb = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell("1/0")
+    cell.outputs = [nbformat.v4.new_output("error", ename="ZeroDivisionError", evalue="division by zero", traceback=[])]
+    nb.cells = [cell]
+    path = tmp_path / "broken.ipynb"
+    nbformat.write(nb, path)
+    with pytest.raises(RenderError, match="ZeroDivisionError"):
+        render(path, tmp_path / "work", metadata())
