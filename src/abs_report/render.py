@@ -14,6 +14,7 @@ shared ``<input>_files`` folder would let them overwrite each other's charts.
 from __future__ import annotations
 
 import copy
+import os
 import re
 import shutil
 import subprocess
@@ -111,7 +112,8 @@ def read_format_options(quarto_yml: Path | None = None) -> FormatOptions:
     fontsize = str(typst.get("fontsize", defaults.fontsize))
     if not re.fullmatch(r"\d+(\.\d+)?pt", fontsize):
         # The value is pasted into Typst code: accept only a plain length.
-        raise InputError(Problem(str(path), "taille attendue en points, par ex. 10.5pt", field="format.typst.fontsize", value=fontsize))
+        raise InputError(Problem(str(path), "taille attendue en points, par ex. 10.5pt",
+                                 field="format.typst.fontsize", value=fontsize))
     return FormatOptions(
         papersize=str(typst.get("papersize", defaults.papersize)),
         lang=str(typst.get("lang", config.get("lang", defaults.lang))),
@@ -163,7 +165,8 @@ def _escape_markdown(text: str) -> str:
 def _figure_markdown(caption: str, alt: str, filename: str, number: int) -> str:
     """A pandoc implicit figure: caption as title, ``alt`` as the image's text alternative."""
     alt_attr = alt.replace("\\", "\\\\").replace('"', '\\"')
-    return f'![{_escape_markdown(caption)}]({FIGURES_DIR}/{filename}){{#fig-{number:02d} alt="{alt_attr}"}}\n'
+    attributes = f'{{#fig-{number:02d} alt="{alt_attr}"}}'
+    return f"![{_escape_markdown(caption)}]({FIGURES_DIR}/{filename}){attributes}\n"
 
 
 def _markdown_output(text: str) -> nbformat.NotebookNode:
@@ -173,7 +176,7 @@ def _markdown_output(text: str) -> nbformat.NotebookNode:
 def _presentable_outputs(outputs: list, figures_dir: Path, counter: list[int]) -> list:
     """Keep what a reader should see: Markdown and captioned SVG charts.
 
-    Streams, errors' absence aside, and plain-text reprs never reach the document;
+    Streams and plain-text reprs never reach the document;
     each SVG is written to a stable file name (``figure-01.svg``...) and replaced by
     Markdown that pandoc turns into a figure with its caption and alt text.
     """
@@ -190,7 +193,8 @@ def _presentable_outputs(outputs: list, figures_dir: Path, counter: list[int]) -
             svg = "".join(svg) if isinstance(svg, list) else svg
             (figures_dir / filename).write_text(_svg_for_print(svg), encoding="utf-8")
             caption = info.get("caption", "")
-            kept.append(_markdown_output(_figure_markdown(caption, info.get("alt", caption), filename, counter[0])))
+            figure = _figure_markdown(caption, info.get("alt", caption), filename, counter[0])
+            kept.append(_markdown_output(figure))
         elif "text/markdown" in data:
             kept.append(_markdown_output(data["text/markdown"]))
     return kept
@@ -202,7 +206,8 @@ def _check_no_errors(nb: nbformat.NotebookNode, path: Path) -> None:
         for output in cell.get("outputs", []):
             if output.output_type == "error":
                 raise RenderError(
-                    f"Le notebook exécuté contient une erreur (cellule {index}) : {output.get('ename')}: {output.get('evalue')}",
+                    f"Le notebook exécuté contient une erreur (cellule {index}) : "
+                    f"{output.get('ename')}: {output.get('evalue')}",
                     path,
                 )
 
@@ -249,7 +254,9 @@ def notebook_to_markdown(executed: Path, workdir: Path) -> tuple[str, dict[str, 
     nb = nbformat.read(executed, as_version=4)
     _check_no_errors(nb, executed)
     clean = presentable_notebook(nb, workdir / FIGURES_DIR)
-    exporter = MarkdownExporter(exclude_input=True, exclude_raw=True, exclude_input_prompt=True, exclude_output_prompt=True)
+    exporter = MarkdownExporter(
+        exclude_input=True, exclude_raw=True, exclude_input_prompt=True, exclude_output_prompt=True
+    )
     body, _ = exporter.from_notebook_node(clean)
     # Cells join with runs of blank lines; collapse them so the file diffs cleanly.
     body = re.sub(r"\n{3,}", "\n\n", body).strip() + "\n"
@@ -294,7 +301,8 @@ def _pandoc(args: list[str], intermediate: Path, cwd: Path) -> None:
         [pypandoc.get_pandoc_path(), *args], cwd=cwd, capture_output=True, text=True, check=False
     )
     if completed.returncode != 0:
-        raise RenderError(f"pandoc a échoué (code {completed.returncode}) : {completed.stderr.strip()}", intermediate)
+        detail = completed.stderr.strip()
+        raise RenderError(f"pandoc a échoué (code {completed.returncode}) : {detail}", intermediate)
 
 
 def _common_pandoc_args(markdown: Path, metadata_file: Path) -> list[str]:
@@ -310,7 +318,9 @@ def _common_pandoc_args(markdown: Path, metadata_file: Path) -> list[str]:
     ]
 
 
-def markdown_to_typst(markdown: Path, metadata_file: Path, options: FormatOptions, workdir: Path) -> Path:
+def markdown_to_typst(
+    markdown: Path, metadata_file: Path, options: FormatOptions, workdir: Path
+) -> Path:
     """Typst source of the report, from ``templates/report.typ``."""
     target = workdir / "report.typ"
     variables = {
@@ -407,7 +417,9 @@ def _quarto_executable() -> str:
     return executable
 
 
-def render_with_quarto(executed: Path, workdir: Path, metadata: dict, formats: tuple[str, ...]) -> dict[str, Path]:
+def render_with_quarto(
+    executed: Path, workdir: Path, metadata: dict, formats: tuple[str, ...]
+) -> dict[str, Path]:
     """Run ``quarto render`` on a copy of the notebook inside ``workdir``.
 
     The project file, stylesheet and a metadata file are copied beside the notebook
@@ -426,19 +438,20 @@ def render_with_quarto(executed: Path, workdir: Path, metadata: dict, formats: t
     meta_file.write_text(yaml.safe_dump(doc, allow_unicode=True, sort_keys=True), encoding="utf-8")
     env = None
     if metadata.get("timestamp") is not None:
-        import os
-
+        # Quarto passes SOURCE_DATE_EPOCH on to Typst: same PDF date as the builtin renderer.
         env = {**os.environ, "SOURCE_DATE_EPOCH": str(int(metadata["timestamp"]))}
     produced = {}
     for fmt in formats:
         quarto_format = "typst" if fmt == "pdf" else fmt
         completed = subprocess.run(
-            [executable, "render", notebook.name, "--to", quarto_format, "--no-execute", "--metadata-file", meta_file.name],
+            [executable, "render", notebook.name, "--to", quarto_format, "--no-execute",
+             "--metadata-file", meta_file.name],
             cwd=workdir, capture_output=True, text=True, check=False, env=env,
         )
         target = workdir / f"report.{fmt}"
         if completed.returncode != 0 or not target.exists():
-            raise RenderError(f"quarto render a échoué (code {completed.returncode}) : {completed.stderr.strip()}", notebook)
+            detail = completed.stderr.strip()
+            raise RenderError(f"quarto render a échoué (code {completed.returncode}) : {detail}", notebook)
         produced[fmt] = target
     return produced
 
@@ -487,11 +500,15 @@ def render(
     executed, workdir = Path(executed), Path(workdir)
     unknown = [fmt for fmt in formats if fmt not in ("pdf", "html")]
     if unknown:
-        raise InputError(Problem(str(executed), "formats possibles : pdf, html", field="formats", value=unknown))
+        raise InputError(
+            Problem(str(executed), "formats possibles : pdf, html", field="formats", value=unknown)
+        )
     if renderer == "quarto":
         return render_with_quarto(executed, workdir, metadata, formats)
     if renderer != "builtin":
-        raise InputError(Problem(str(executed), "moteurs possibles : builtin, quarto", field="renderer", value=renderer))
+        raise InputError(
+            Problem(str(executed), "moteurs possibles : builtin, quarto", field="renderer", value=renderer)
+        )
     workdir.mkdir(parents=True, exist_ok=True)
     options = read_format_options()
     body, front = notebook_to_markdown(executed, workdir)
