@@ -8,6 +8,8 @@ user-level kernelspec is needed.
 
 from __future__ import annotations
 
+import threading
+from contextlib import contextmanager
 from pathlib import Path
 
 from .paths import project_file
@@ -19,17 +21,53 @@ class ExecutionError(RuntimeError):
     """The notebook failed; the partly executed notebook is kept for diagnosis."""
 
 
-def execute(output: Path, parameters: dict[str, str], notebook: Path = NOTEBOOK) -> Path:
-    """Execute ``notebook`` into ``output`` (working directory: ``output``'s folder)."""
+_provided = threading.local()
+
+
+@contextmanager
+def provided_kernel(kernel):
+    """Make :func:`execute` use ``kernel`` (a started :class:`abs_report.kernels.WarmKernel`).
+
+    Batches build each report with :func:`abs_report.pipeline.build_files`,
+    unchanged, inside this context: the kernel started while the previous report
+    ran is used instead of a new one (one thread, one kernel).
+    """
+    previous = getattr(_provided, "kernel", None)
+    _provided.kernel = kernel
+    try:
+        yield kernel
+    finally:
+        _provided.kernel = previous
+
+
+def execute(output: Path, parameters: dict[str, str], notebook: Path = NOTEBOOK, kernel=None) -> Path:
+    """Execute ``notebook`` into ``output`` (working directory: ``output``'s folder).
+
+    Parameters
+    ----------
+    kernel : abs_report.kernels.WarmKernel, optional
+        A fresh kernel already started in ``output``'s folder (batches start the
+        next kernel while the current report runs). Without it papermill starts
+        one. The caller shuts ``kernel`` down.
+    """
     import papermill as pm
 
     bad = {k: type(v).__name__ for k, v in parameters.items() if not isinstance(v, str)}
     if bad:
         raise TypeError(f"notebook parameters must be strings: {bad}")
+    kernel = kernel or getattr(_provided, "kernel", None)
+    options = {}
+    if kernel is not None:
+        if Path(kernel.cwd).resolve() != Path(output).parent.resolve():
+            raise ValueError(f"kernel works in {kernel.cwd}, not in the report folder {output.parent}")
+        # No ``cwd``: papermill would chdir the whole process, and the kernel is already there.
+        options["km"] = kernel.manager
+    else:
+        options["cwd"] = str(output.parent)
     try:
         pm.execute_notebook(str(notebook), str(output), parameters=parameters, kernel_name="python3",
-                            cwd=str(output.parent), progress_bar=False, log_output=False,
-                            request_save_on_cell_execute=False)
+                            progress_bar=False, log_output=False, request_save_on_cell_execute=False,
+                            **options)
     except pm.PapermillExecutionError as exc:
         raise ExecutionError(f"notebook failed in cell {exc.exec_count}: {exc.ename}: {exc.evalue} "
                              f"(executed notebook kept at {output})") from exc

@@ -1,0 +1,318 @@
+"""Fresh Jupyter kernels, started before they are needed, with the heavy imports done.
+
+Every report runs in its own kernel (auditors need one executed notebook per
+territory and no state may pass from one territory to the next). Starting a
+kernel and importing pandas, matplotlib, seaborn and scipy costs about 2 s of
+CPU per report, more than everything else a report needs. So a *zygote*
+process imports those modules once and then forks one kernel per report: each
+fork is a new process that never ran any user code, starts in a fraction of a
+second, and already holds the imports (copy-on-write).
+
+:class:`KernelPool` keeps the next kernel of a worker running while the
+current one executes. Kernels talk over Unix sockets (``ipc`` transport) in a
+private folder, so parallel workers never clash on TCP ports.
+
+No orphan kernel survives its batch: each pool shuts its kernels down when
+closed (``finally``/``atexit``); the zygote kills its kernels when its pipe
+closes (its worker ended, however it ended); and each kernel is killed by the
+kernel (``PR_SET_PDEATHSIG``) if the zygote itself dies.
+"""
+
+from __future__ import annotations
+
+import atexit
+import ctypes
+import importlib
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections import deque
+from dataclasses import dataclass
+from pathlib import Path
+
+WARM_IMPORTS = ("abs_report.figures", "IPython", "ipykernel.kernelapp", "ipykernel.ipkernel",
+                "ipykernel.zmqshell", "IPython.display")
+"""Modules the zygote imports once; every kernel forked from it starts with them loaded."""
+
+SINGLE_THREAD_ENV = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+"""Forking is only safe from a single-threaded process: keep BLAS from starting thread pools."""
+
+PR_SET_PDEATHSIG = 1
+
+
+class KernelStartError(RuntimeError):
+    """A kernel could not be started (worth a retry: the next attempt gets a new process)."""
+
+
+def fork_supported() -> bool:
+    """Fork-started kernels need ``os.fork`` (Linux, macOS); elsewhere kernels start normally."""
+    return hasattr(os, "fork") and sys.platform.startswith("linux")
+
+
+# --- the zygote process ---------------------------------------------------------------
+
+class Zygote:
+    """A process that imported the heavy modules and forks kernels on request."""
+
+    def __init__(self) -> None:
+        env = {**os.environ, **SINGLE_THREAD_ENV}
+        self._lock = threading.Lock()
+        self._proc = subprocess.Popen([sys.executable, "-m", "abs_report.kernels"], stdin=subprocess.PIPE,
+                                      stdout=subprocess.PIPE, env=env, text=True, bufsize=1)
+
+    @property
+    def pid(self) -> int:
+        return self._proc.pid
+
+    def fork(self, connection_file: str, cwd: str) -> int:
+        """Fork a kernel reading ``connection_file`` and working in ``cwd``; returns its pid."""
+        request = json.dumps({"connection_file": connection_file, "cwd": cwd})
+        with self._lock:
+            try:
+                self._proc.stdin.write(request + "\n")
+                self._proc.stdin.flush()
+                line = self._proc.stdout.readline()
+            except (BrokenPipeError, OSError) as exc:
+                raise KernelStartError(f"kernel zygote {self.pid} is gone: {exc}") from exc
+        if not line:
+            raise KernelStartError(f"kernel zygote {self.pid} exited (status {self._proc.poll()})")
+        reply = json.loads(line)
+        if "error" in reply:
+            raise KernelStartError(f"kernel zygote could not fork: {reply['error']}")
+        return int(reply["pid"])
+
+    def close(self, timeout: float = 5.0) -> None:
+        """Close the pipe: the zygote kills its kernels and exits."""
+        try:
+            self._proc.stdin.close()
+        except OSError:
+            pass
+        try:
+            self._proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self._proc.kill()
+            self._proc.wait()
+
+
+def _die_with_parent() -> None:
+    """Ask Linux to kill this process when its parent (the zygote) dies."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):
+        pass
+
+
+def _become_kernel(request: dict) -> None:
+    """In the forked child: detach, then run an IPython kernel until it is shut down."""
+    status = 1
+    try:
+        os.setsid()  # Ctrl-C in the terminal is the batch's to handle, not the kernel's
+        _die_with_parent()
+        if os.getppid() == 1:
+            os._exit(1)
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+        null = os.open(os.devnull, os.O_RDWR)
+        os.dup2(null, 0)
+        os.dup2(null, 1)  # fd 1 is the zygote's reply pipe
+        sys.stdin = open(os.devnull)
+        os.chdir(request["cwd"])
+        from ipykernel.kernelapp import IPKernelApp
+
+        app = IPKernelApp.instance()
+        app.initialize(["-f", request["connection_file"]])
+        app.start()
+        status = 0
+    except BaseException:  # noqa: BLE001 - the child must never return into the zygote's loop
+        import traceback
+
+        traceback.print_exc()
+    finally:
+        os._exit(status)
+
+
+def zygote_main() -> None:
+    """Import once, then fork a kernel for each request line read on stdin."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the batch ends us by closing the pipe
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # kernels are reaped automatically
+    for name in WARM_IMPORTS:
+        importlib.import_module(name)
+    children: list[int] = []
+    for line in sys.stdin:
+        request = json.loads(line)
+        try:
+            pid = os.fork()
+        except OSError as exc:
+            print(json.dumps({"error": str(exc)}), flush=True)
+            continue
+        if pid == 0:
+            _become_kernel(request)
+        children.append(pid)
+        print(json.dumps({"pid": pid}), flush=True)
+    for pid in children:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+
+# --- the worker side ------------------------------------------------------------------
+
+class ForkedProcess:
+    """What jupyter_client needs of a ``Popen`` for a kernel that the zygote forked.
+
+    The kernel is the zygote's child, not ours: we cannot ``wait`` for it, but
+    the zygote reaps it, so it is gone as soon as it has exited.
+    """
+
+    stdin = stdout = stderr = None
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+        self.returncode: int | None = None
+
+    def poll(self) -> int | None:
+        if self.returncode is None:
+            try:
+                os.kill(self.pid, 0)
+            except ProcessLookupError:
+                self.returncode = 0
+            except PermissionError:
+                pass
+        return self.returncode
+
+    def wait(self, timeout: float | None = None) -> int:
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while self.poll() is None:
+            if deadline is not None and time.monotonic() > deadline:
+                raise subprocess.TimeoutExpired(str(self.pid), timeout)
+            time.sleep(0.02)
+        return self.returncode
+
+    def send_signal(self, signum: int) -> None:
+        try:
+            os.kill(self.pid, signum)
+        except ProcessLookupError:
+            pass
+
+    def kill(self) -> None:
+        self.send_signal(signal.SIGKILL)
+
+    def terminate(self) -> None:
+        self.send_signal(signal.SIGTERM)
+
+
+def _forked_kernel_manager_class():
+    """Built lazily: importing jupyter_client costs time the zygote process does not need."""
+    from jupyter_client.manager import AsyncKernelManager
+    from traitlets import Any
+
+    class ForkedKernelManager(AsyncKernelManager):
+        """An ``AsyncKernelManager`` whose kernel process comes from a :class:`Zygote`."""
+
+        zygote = Any()
+
+        async def _async_launch_kernel(self, kernel_cmd, **kw):
+            provisioner = self.provisioner
+            cwd = str(kw.get("cwd") or os.getcwd())
+            pid = self.zygote.fork(self.connection_file, cwd)
+            provisioner.process = ForkedProcess(pid)
+            provisioner.pid, provisioner.pgid, provisioner.cwd = pid, None, cwd
+            self._reconcile_connection_info(provisioner.connection_info)
+
+    return ForkedKernelManager
+
+
+@dataclass
+class WarmKernel:
+    """A started kernel and the empty folder it works in (the report's scratch folder)."""
+
+    manager: object
+    cwd: Path
+
+    def shutdown(self) -> None:
+        """Stop the kernel now (its work is saved in the executed notebook)."""
+        from jupyter_core.utils import run_sync
+
+        try:
+            run_sync(self.manager.shutdown_kernel)(now=True)
+        except Exception:  # noqa: BLE001 - a kernel already gone is what we want
+            process = getattr(self.manager.provisioner, "process", None)
+            if process is not None:
+                process.kill()
+
+
+class KernelPool:
+    """One worker's supply of fresh kernels: the next one starts while the current one runs.
+
+    Parameters
+    ----------
+    scratch_root : Path
+        Where each kernel's working folder is created. A report is built in its
+        kernel's folder and then renamed into ``outputs/``, so this must be on
+        the same file system as the outputs.
+    ahead : int
+        Kernels kept started in advance.
+    """
+
+    def __init__(self, scratch_root: Path, ahead: int = 1) -> None:
+        self.scratch_root = Path(scratch_root)
+        self.ahead = ahead
+        self._zygote: Zygote | None = None
+        self._ready: deque[WarmKernel] = deque()
+        self._ipc_dir = Path(tempfile.mkdtemp(prefix="abs-k-"))  # short: Unix socket paths max 107 bytes
+        self._closed = False
+        atexit.register(self.close)
+
+    def _zygote_process(self) -> Zygote:
+        if self._zygote is None or self._zygote._proc.poll() is not None:
+            self._zygote = Zygote()
+        return self._zygote
+
+    def _start(self) -> WarmKernel:
+        from jupyter_core.utils import run_sync
+
+        self.scratch_root.mkdir(parents=True, exist_ok=True)
+        cwd = Path(tempfile.mkdtemp(prefix=f".work-{os.getpid()}-", dir=self.scratch_root))
+        manager = _forked_kernel_manager_class()(zygote=self._zygote_process(), kernel_name="python3",
+                                                 transport="ipc", ip=str(self._ipc_dir / uuid.uuid4().hex[:8]))
+        try:
+            run_sync(manager.start_kernel)(cwd=str(cwd))
+        except KernelStartError:
+            shutil.rmtree(cwd, ignore_errors=True)
+            raise
+        return WarmKernel(manager, cwd)
+
+    def take(self) -> WarmKernel:
+        """A started kernel for the next report; starts its successor right away."""
+        if self._closed:
+            raise KernelStartError("kernel pool is closed")
+        while len(self._ready) <= self.ahead:
+            self._ready.append(self._start())
+        return self._ready.popleft()
+
+    def close(self) -> None:
+        """Shut every kernel and the zygote down, remove the unused working folders."""
+        if self._closed:
+            return
+        self._closed = True
+        while self._ready:
+            kernel = self._ready.popleft()
+            kernel.shutdown()
+            shutil.rmtree(kernel.cwd, ignore_errors=True)
+        if self._zygote is not None:
+            self._zygote.close()
+        shutil.rmtree(self._ipc_dir, ignore_errors=True)
+        atexit.unregister(self.close)
+
+
+if __name__ == "__main__":
+    zygote_main()
