@@ -173,8 +173,23 @@ def render_metadata(prepared: Prepared, edition: dt.date) -> dict:
         "source": view.source_line(),
         "demo": bool(prepared.dataset.meta.synthetic),
         "edition_date": fmt.french_date(edition),
-        "timestamp": int(dt.datetime(params.year, 12, 31, tzinfo=dt.timezone.utc).timestamp()),
+        # The PDF's creation date is the edition date, so that it is part of the inputs.
+        "timestamp": int(dt.datetime(edition.year, edition.month, edition.day,
+                                     tzinfo=dt.timezone.utc).timestamp()),
     }
+
+
+def default_edition(params: ReportParams) -> dt.date:
+    """The edition date printed on a report when none is given.
+
+    ``SOURCE_DATE_EPOCH`` when set (the reproducible-builds convention), else
+    the data's reference date: never the clock, so that the same inputs give
+    the same bytes on any day. A re-issue passes its correction date.
+    """
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    if epoch.isdigit():
+        return dt.datetime.fromtimestamp(int(epoch), dt.timezone.utc).date()
+    return dt.date(params.year, 12, 31)
 
 
 def output_folder(params: ReportParams, root: Path | None = None) -> Path:
@@ -188,12 +203,14 @@ def build_files(prepared: Prepared, scratch: Path, renderer: str = "builtin",
     """Write every output file of one report into ``scratch``."""
     from . import manifest, render, workbook
 
-    edition = edition or dt.date.today()
+    started_at = dt.datetime.now(dt.timezone.utc)
     params = prepared.params
+    edition = edition or default_edition(params)
     (scratch / "published.csv").write_bytes(pub.to_csv(prepared.published))
     context_json = json.dumps(prepared.context, ensure_ascii=False, sort_keys=True)
     notebook = execute(scratch / "report.ipynb", {"context_json": context_json,
                                                  "published_csv": "published.csv"})
+    manifest.normalise_notebook(notebook)
     work = scratch / ".render"
     work.mkdir()
     formats = tuple(params.formats)
@@ -203,8 +220,8 @@ def build_files(prepared: Prepared, scratch: Path, renderer: str = "builtin",
     shutil.rmtree(work)
     view = ReportView(prepared.context, prepared.published)
     workbook.write(scratch / "tables.xlsx", SPECS, prepared.published, prepared.context["zones"],
-                   view.source_line())
-    manifest.write(scratch, prepared, renderer)
+                   view.source_line(), stamp=edition)
+    manifest.write(scratch, prepared, renderer, edition, started_at)
     return {name: scratch / name for name in OUTPUT_FILES if (scratch / name).exists()}
 
 
