@@ -272,9 +272,6 @@ def test_real_isere_export_never_passes_isere_off_as_france(isere):
 
 
 @pytest.mark.realdata
-@pytest.mark.xfail(strict=True, reason="observations.wide() pivots with dropna=False, which adds a NaN row "
-                   "for a commune absent one year (38549 in 2022); aggregate_communes then blanks Isère. "
-                   "Fix belongs in observations.py.")
 def test_real_isere_export_departement_total(isere):
     obs = isere.observations
     row = obs[(obs["zone_level"] == "departement") & (obs["zone_code"] == "38") & (obs["year"] == 2022)

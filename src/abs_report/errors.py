@@ -24,7 +24,7 @@ class Problem:
         where = self.file + (f", ligne {self.line}" if self.line is not None else "")
         what = f" champ '{self.field}'" if self.field else ""
         val = f" valeur {self.value!r}" if self.value is not None else ""
-        return f"{where}:{what}{val}: {self.message}"
+        return f"{where}:{what}{val}: {self.message}".replace("::", ":")
 
 
 class InputError(Exception):

@@ -133,8 +133,9 @@ def validate(frame: pd.DataFrame, origin: str = "observations") -> pd.DataFrame:
 
 def wide(frame: pd.DataFrame) -> pd.DataFrame:
     """Observations as one row per (zone_level, zone_code, year), one column per measure."""
-    return frame.pivot_table(index=["zone_level", "zone_code", "year"], columns="measure",
-                             values="value", aggfunc="first", dropna=False)
+    # pivot (not pivot_table with dropna=False): only (zone, year) pairs the source has become rows,
+    # so a commune absent one year is not read as a commune with every value unknown.
+    return frame.pivot(index=["zone_level", "zone_code", "year"], columns="measure", values="value")
 
 
 def long(table: pd.DataFrame) -> pd.DataFrame:
