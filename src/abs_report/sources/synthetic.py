@@ -80,6 +80,7 @@ _PROFILE = {
     "housing_share": [0.17, 0.14, 0.21, 0.36, 0.52, 0.64],
     "rsa_share": [0.050, 0.050, 0.058, 0.086, 0.105, 0.085],
     "ppa_share": [0.30, 0.27, 0.29, 0.34, 0.33, 0.265],
+    "low_income_share": [0.28, 0.26, 0.28, 0.32, 0.36, 0.40],
     "students_share": [0.01, 0.01, 0.02, 0.04, 0.08, 0.16],
 }
 
@@ -164,12 +165,29 @@ def simulate(geography: Geography, years=YEARS, seed: int = SEED) -> pd.DataFram
     pandas.DataFrame
         Long layout (``zone_level, zone_code, year, measure, value``): every
         base measure for every commune and every IRIS, nothing derived, no
-        wider zone. All the randomness of the dataset lives here.
+        wider zone.
+    """
+    table = simulate_wide(geography, years, seed)
+    return table.reset_index().melt(id_vars=["zone_level", "zone_code", "year"],
+                                    var_name="measure", value_name="value")
+
+
+def simulate_wide(geography: Geography, years=YEARS, seed: int = SEED) -> pd.DataFrame:
+    """The same rows as :func:`simulate`, one column per measure.
+
+    All the randomness of the dataset lives here; the wide layout is what
+    checks and calibration read fastest.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by ``(zone_level, zone_code, year)``, IRIS rows first, then
+        communes in code order; float counts and amounts.
     """
     years = tuple(int(y) for y in years)
     rng = np.random.default_rng(seed)
     units = _units(geography, rng)
-    return _long_frame(units, years, _simulate(units, years, rng))
+    return _wide_frame(units, years, _simulate(units, years, rng))
 
 
 def demo_dataset(cache: Path | None = None) -> Dataset:
@@ -414,8 +432,10 @@ def _income(rng, v: dict, size, z) -> dict:
     reference = foyers - excluded
     excluded_extra = np.minimum(_binomial(rng, excluded, 0.1), persons - foyers)
     persons_reference = persons - excluded - excluded_extra
-    low = _binomial(rng, reference, 0.30 * np.exp(0.55 * z))
-    low_persons = low + _binomial(rng, persons_reference - reference, np.clip(0.33 * np.exp(0.5 * z), 0, 0.95))
+    low = _binomial(rng, reference, _profile("low_income_share", size) * np.exp(0.55 * z))
+    # Low-income foyers are larger than average (families on RSA, lone parents).
+    low_share = np.clip(1.1 * _profile("low_income_share", size) * np.exp(0.5 * z), 0, 0.95)
+    low_persons = low + _binomial(rng, persons_reference - reference, low_share)
     dependent_50 = _binomial(rng, low, 0.55 * np.exp(0.1 * z))
     dependent_100 = _binomial(rng, dependent_50, 0.52)
     qf_shares = _QF_SHARES * np.exp(np.clip(z, -0.4, 1.0)[..., None] * _QF_DEPRIVATION_TILT)
@@ -500,19 +520,19 @@ def _amounts(rng, v: dict, years) -> dict:
 
 # --- output ------------------------------------------------------------------------
 
-def _long_frame(units: _Units, years: tuple[int, ...], values: dict) -> pd.DataFrame:
-    """Unit rows plus the commune sums of IRIS, in the canonical long layout."""
+def _wide_frame(units: _Units, years: tuple[int, ...], values: dict) -> pd.DataFrame:
+    """Unit rows plus the commune sums of IRIS, one column per base measure."""
     measures = [m for m in base_measures() if m != "population_municipale"]
-    n = len(units)
     table = pd.DataFrame({m: values[m].reshape(-1).astype("float64") for m in measures})
-    table["zone_level"] = np.repeat(units.level, len(years))
-    table["zone_code"] = np.repeat(units.code, len(years))
-    table["commune"] = np.repeat(units.commune, len(years))
-    table["year"] = np.tile(np.asarray(years, dtype=np.int64), n)
-    iris = table[table["zone_level"] == "iris"]
-    summed = iris.groupby(["commune", "year"], sort=True)[measures].sum().reset_index()
-    summed["zone_level"] = "commune"
-    summed["zone_code"] = summed["commune"]
-    wide = pd.concat([table, summed], ignore_index=True).drop(columns="commune")
-    return wide.melt(id_vars=["zone_level", "zone_code", "year"], value_vars=measures,
-                     var_name="measure", value_name="value")
+    table.insert(0, "zone_level", np.repeat(units.level, len(years)))
+    table.insert(1, "zone_code", np.repeat(units.code, len(years)))
+    table.insert(2, "year", np.tile(np.asarray(years, dtype=np.int64), len(units)))
+    commune = np.repeat(units.commune, len(years))
+    iris = (table["zone_level"] == "iris").to_numpy()
+    summed = table[iris].groupby([commune[iris], table["year"][iris]], sort=True)[measures].sum()
+    summed = summed.rename_axis(["zone_code", "year"]).reset_index()
+    summed.insert(0, "zone_level", "commune")
+    table = pd.concat([table[iris], table[~iris], summed], ignore_index=True)
+    order = np.lexsort((table["year"].to_numpy(), table["zone_code"].to_numpy(dtype=str),
+                        table["zone_level"].to_numpy(dtype=str) == "commune"))
+    return table.iloc[order].set_index(["zone_level", "zone_code", "year"])
