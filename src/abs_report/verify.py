@@ -1,0 +1,341 @@
+"""Re-run a report from its manifest and say whether every figure comes out the same.
+
+The order matters to an auditor. Inputs first: a data file that is missing or
+no longer matches its recorded hash makes any comparison meaningless, so it
+stops here (:class:`InputError`, exit 2) naming the file and both hashes.
+Then the report is built again in a scratch folder, from the parameters,
+data, edition date and erratum the manifest records, and compared with the
+report folder: ``published.csv`` cell by cell, every output by its hash, and
+the secrecy mask by its hash.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import shutil
+import tempfile
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import yaml
+
+from . import manifest as mf
+from .errors import InputError, Problem
+
+KEY = ("table_id", "zone_level", "zone_code", "year", "measure")
+COMPARED = ("unit", "numerator", "denominator", "value", "status")
+
+
+# --- published.csv, cell by cell ------------------------------------------------------------
+
+@dataclass(frozen=True)
+class CellChange:
+    """One row of ``published.csv`` that differs between two versions of a report."""
+
+    table_id: str
+    zone_level: str
+    zone_code: str
+    year: int
+    measure: str
+    unit: str
+    before: str
+    """The value as written in the CSV (empty when not published or absent)."""
+    before_status: str
+    after: str
+    after_status: str
+    columns: tuple[str, ...] = ()
+    """Which columns differ (``value``, ``status``, ``unit``...; ``row`` when one side lacks it)."""
+
+
+def published_rows(data: bytes | Path) -> dict[tuple, dict[str, str]]:
+    """The rows of a ``published.csv``, as text, keyed by table, zone, year and measure.
+
+    Text, not floats: the comparison is of what was published, to the last digit.
+    """
+    raw = data if isinstance(data, bytes) else Path(data).read_bytes()
+    reader = csv.DictReader(io.StringIO(raw.decode("utf-8")))
+    return {tuple(row[k] for k in KEY): row for row in reader}
+
+
+def compare_published(before: dict[tuple, dict], after: dict[tuple, dict]) -> list[CellChange]:
+    """Rows whose value, status, unit or definition differ, or that only one side has.
+
+    Ordered as in ``after`` (the report's order), then rows only ``before`` has.
+    """
+    changes = []
+    absent = {"value": "", "status": "missing", "unit": "", "numerator": "", "denominator": ""}
+    for key in list(after) + [k for k in before if k not in after]:
+        old, new = before.get(key), after.get(key)
+        if old is not None and new is not None:
+            columns = tuple(c for c in COMPARED if old[c] != new[c])
+            if not columns:
+                continue
+        else:
+            columns = ("row",)
+        old, new = old or absent, new or absent
+        changes.append(CellChange(key[0], key[1], key[2], int(key[3]), key[4], new["unit"] or old["unit"],
+                                  old["value"], old["status"], new["value"], new["status"], columns))
+    return changes
+
+
+# --- inputs -----------------------------------------------------------------------------------
+
+def locate_inputs(folder: Path, recorded: dict, data_dir: Path | None) -> tuple[Path | None, list[tuple[dict, Path]]]:
+    """The dataset folder and each recorded input file's location on this machine.
+
+    Without ``data_dir``, paths are relative to the report folder, as recorded.
+    With it, the dataset files are looked for in ``data_dir`` and the source
+    files (what the dataset was imported from) in ``data_dir/sources/``,
+    ``data_dir`` and its parent, by name.
+    """
+    rel = recorded["parameters"]["resolved"].get("dataset_folder")
+    if rel is None:
+        return None, []
+    dataset = Path(data_dir) if data_dir else (folder / rel)
+    located = []
+    for item in recorded["inputs"]:
+        if data_dir is None:
+            located.append((item, folder / item["path"]))
+            continue
+        name = Path(item["path"]).name
+        candidates = ([dataset / name] if item["role"] == "dataset"
+                      else [dataset / "sources" / name, dataset / name, dataset.parent / name])
+        located.append((item, next((c for c in candidates if c.exists()), candidates[0])))
+    return dataset, located
+
+
+def check_inputs(folder: Path, recorded: dict, data_dir: Path | None = None) -> Path | None:
+    """Every input file present and unchanged; returns the dataset folder (``None``: demo data).
+
+    Raises
+    ------
+    InputError
+        One problem per missing or changed file, naming it with the recorded
+        and the current SHA-256; or the synthetic generator's version changed.
+    """
+    dataset, located = locate_inputs(folder, recorded, data_dir)
+    problems = []
+    for item, path in located:
+        if not path.is_file():
+            problems.append(Problem(str(path), f"fichier d'entrée ({_role(item)}) introuvable ; attendu : "
+                                    f"SHA-256 {item['sha256']}, {item['size']} octets"))
+            continue
+        now = mf.sha256(path)
+        if now != item["sha256"]:
+            problems.append(Problem(str(path), f"fichier d'entrée ({_role(item)}) modifié depuis le rapport : "
+                                    f"SHA-256 enregistré {item['sha256']}, actuel {now}"))
+    problems += _generator_problems(folder, recorded)
+    if problems:
+        raise InputError(problems)
+    return dataset
+
+
+def _role(item: dict) -> str:
+    return {"dataset": "jeu de données", "source": "fichier source importé"}.get(item["role"], item["role"])
+
+
+def _generator_problems(folder: Path, recorded: dict) -> list[Problem]:
+    """Demonstration data are regenerated: the generator must be the one recorded."""
+    generator = recorded["dataset"].get("generator")
+    if not generator or not recorded["dataset"].get("synthetic"):
+        return []
+    from .sources import synthetic
+
+    now = {"version": synthetic.GENERATOR_VERSION, "seed": synthetic.SEED}
+    was = {"version": str(generator.get("version")), "seed": generator.get("seed")}
+    if was == now:
+        return []
+    return [Problem(str(folder / mf.MANIFEST), f"générateur des données de démonstration différent : "
+                    f"enregistré version {was['version']} graine {was['seed']}, actuel version "
+                    f"{now['version']} graine {now['seed']}", field="dataset.generator")]
+
+
+# --- re-execution -----------------------------------------------------------------------------
+
+def write_params(recorded: dict, dataset: Path | None, path: Path, folder_of_data: Path | None = None) -> Path:
+    """The recorded parameter file, pointed at ``dataset`` (relative to ``folder_of_data`` if given)."""
+    raw = dict(recorded["parameters"]["as_given"])
+    raw.pop("output_dir", None)  # the copy is built in a scratch folder, never in place
+    if dataset is None:
+        raw["data"] = "demo"
+    elif folder_of_data is not None:
+        raw["data"] = mf.relative(dataset, folder_of_data)
+    else:
+        raw["data"] = str(Path(dataset).resolve())
+    path.write_text(yaml.safe_dump(raw, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return path
+
+
+@contextmanager
+def _cache(fresh: bool):
+    """A throw-away cache (masks recomputed, demo data regenerated) when ``fresh``."""
+    if not fresh:
+        yield
+        return
+    previous = os.environ.get("ABS_REPORT_CACHE")
+    with tempfile.TemporaryDirectory(prefix="abs-report-cache-") as tmp:
+        os.environ["ABS_REPORT_CACHE"] = tmp
+        try:
+            yield
+        finally:
+            if previous is None:
+                os.environ.pop("ABS_REPORT_CACHE", None)
+            else:
+                os.environ["ABS_REPORT_CACHE"] = previous
+
+
+def rebuild(recorded: dict, dataset: Path | None, scratch: Path, work: Path, geography=None,
+            fresh_cache: bool = False):
+    """Build the report again into ``scratch`` exactly as the manifest says; returns the preparation.
+
+    The recorded parameter file is written into ``work``, pointed at ``dataset``.
+    """
+    import datetime as dt
+
+    from .geography import load_geography
+    from .pipeline import build_files, prepare, read_report_params
+
+    geography = geography or load_geography()
+    scratch.mkdir(parents=True, exist_ok=True)
+    params_path = write_params(recorded, dataset, Path(work) / recorded["parameters"]["name"])
+    with _cache(fresh_cache):
+        params, data = read_report_params(params_path, geography)
+        prepared = prepare(params, data, geography)
+        if recorded.get("erratum"):
+            prepared = replace(prepared, context={**prepared.context, "erratum": recorded["erratum"]})
+        build_files(prepared, scratch, recorded["renderer"], dt.date.fromisoformat(recorded["edition"]))
+    return prepared
+
+
+# --- the verdict ------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class HashCheck:
+    """One output: its hash in the manifest, in the report folder and in the re-run."""
+
+    name: str
+    file: str
+    recorded: str | None
+    in_folder: str | None
+    rerun: str | None
+
+    @property
+    def identical(self) -> bool:
+        return self.recorded is not None and self.recorded == self.in_folder == self.rerun
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What ``verify`` found for one report version."""
+
+    folder: Path
+    version: int
+    cells: list[CellChange]
+    hashes: list[HashCheck]
+    mask: tuple[str, str]
+    """Secrecy mask hash: recorded, re-run."""
+    rows: int
+    zone_names: dict[tuple[str, str], str] = field(default_factory=dict)
+
+    @property
+    def identical(self) -> bool:
+        return not self.cells and all(h.identical for h in self.hashes) and self.mask[0] == self.mask[1]
+
+
+def _hash_of(path: Path, name: str) -> str | None:
+    if not path.is_file():
+        return None
+    return mf.notebook_digest(path) if name.endswith(".ipynb") else mf.sha256(path)
+
+
+def zone_names(context: dict) -> dict[tuple[str, str], str]:
+    """``(zone_level, zone_code)`` -> the name a reader sees."""
+    return {(z["level"], z["code"]): z["name"] for z in context.get("zones", []) + context.get("iris", [])}
+
+
+def verify(folder: Path | str, data_dir: Path | str | None = None, version: int | None = None,
+           keep: Path | str | None = None, fresh_cache: bool = False) -> Verdict:
+    """Check inputs, re-run, compare.
+
+    Parameters
+    ----------
+    folder
+        A report folder (``outputs/<code>/<year>/``), possibly copied from elsewhere.
+    data_dir
+        The dataset folder on this machine, when it is not where the manifest says
+        (relative to the report folder).
+    version
+        Which version of the report (default: the latest, e.g. 2 after a re-issue).
+    keep
+        Keep the re-built files in this folder (default: a scratch folder, removed).
+    fresh_cache
+        Recompute the secrecy masks (and the demonstration data) instead of reading the cache.
+
+    Raises
+    ------
+    InputError
+        No manifest, or an input missing or changed (exit 2): nothing is re-run.
+    """
+    folder = Path(folder)
+    manifest = mf.read(folder, version)
+    recorded = manifest["reproducible"]
+    dataset = check_inputs(folder, recorded, Path(data_dir) if data_dir else None)
+    work = Path(tempfile.mkdtemp(prefix="abs-report-verify-"))
+    scratch = Path(keep) if keep else work / "report"
+    if keep and scratch.exists() and any(scratch.iterdir()):
+        raise InputError(Problem(str(scratch), "--keep désigne un dossier non vide : refus de l'écraser",
+                                 field="--keep"))
+    try:
+        prepared = rebuild(recorded, dataset, scratch, work, fresh_cache=fresh_cache)
+        outputs = recorded["outputs"]
+        published_file = folder / outputs.get("published.csv", {}).get("file", "published.csv")
+        before = published_rows(published_file) if published_file.exists() else {}
+        after = published_rows(scratch / "published.csv")
+        hashes = [HashCheck(name, entry["file"], entry["sha256"], _hash_of(folder / entry["file"], name),
+                            _hash_of(scratch / name, name)) for name, entry in sorted(outputs.items())]
+        return Verdict(folder, recorded["version"], compare_published(before, after), hashes,
+                       (recorded["secrecy"]["mask_hash"], prepared.protection.mask_hash), len(after),
+                       zone_names(prepared.context))
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+# --- printing ---------------------------------------------------------------------------------
+
+def _table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> str:
+    widths = [max(len(str(x)) for x in col) for col in zip(header, *rows)]
+    line = lambda row: "  ".join(str(x).ljust(w) for x, w in zip(row, widths)).rstrip()  # noqa: E731
+    return "\n".join([line(header), line(tuple("-" * w for w in widths)), *map(line, rows)])
+
+
+def _shown(value: str, status: str) -> str:
+    """A cell as an auditor should read it: the value, or its status when not published."""
+    if status == "published":
+        return value
+    return status if not value else f"{value} ({status})"
+
+
+def report_text(verdict: Verdict) -> str:
+    """The differences table, the hash table and the conclusion, in French."""
+    out = [f"Vérification de {verdict.folder} (version {verdict.version})"]
+    if verdict.cells:
+        rows = [(f"{verdict.zone_names.get((c.zone_level, c.zone_code), c.zone_code)} ({c.zone_code})",
+                 c.measure, str(c.year), c.table_id, _shown(c.before, c.before_status),
+                 _shown(c.after, c.after_status)) for c in verdict.cells]
+        out += [f"\nChiffres publiés : {len(verdict.cells)} différence(s) sur {verdict.rows} ligne(s) "
+                "(avant : dossier du rapport ; après : ré-exécution)",
+                _table(("zone", "mesure", "année", "tableau", "avant", "après"), rows)]
+    else:
+        out.append(f"\nChiffres publiés : {verdict.rows} ligne(s), toutes identiques.")
+    short = lambda h: h[:12] if h else "absent"  # noqa: E731
+    rows = [(h.file, short(h.recorded), short(h.in_folder), short(h.rerun),
+             "identique" if h.identical else "DIFFÉRENT") for h in verdict.hashes]
+    rows.append(("masque du secret", short(verdict.mask[0]), "", short(verdict.mask[1]),
+                 "identique" if verdict.mask[0] == verdict.mask[1] else "DIFFÉRENT"))
+    out += ["\nEmpreintes SHA-256 :", _table(("fichier", "manifeste", "dossier", "ré-exécution", ""), rows)]
+    out.append("\nRésultat : " + ("rapport reproduit à l'identique." if verdict.identical
+                                  else "le rapport n'est PAS reproduit à l'identique."))
+    return "\n".join(out)
