@@ -365,6 +365,45 @@ Les données de la Caf sont transmises à {ctx['recipient']} pour la seule étud
 """
         return [Block(markdown=text)]
 
+    # --- erratum of a re-issue ------------------------------------------------------------
+    def erratum(self) -> list[Block]:
+        """The "Erratum" box opening a re-issued report: each corrected figure, old and new.
+
+        Empty when the context has no erratum (a first edition). A figure shown
+        in several tables is listed once; a value that changes only beyond the
+        printed precision is counted, not listed (``published-v<n>.csv`` has it).
+        The box is a Typst block in the PDF and a bordered note in the HTML.
+        """
+        err = self.context.get("erratum")
+        if not err:
+            return []
+        shown, finer = _erratum_rows(err["items"])
+        previous = err.get("replaces") or {}
+        since = (f", diffusée le {fmt.french_date(_iso_date(previous['edition']))}"
+                 if previous.get("edition") else "")
+        intro = (f"Les {len(shown)} chiffre(s) ci-dessous remplacent ceux de la version "
+                 f"{previous.get('version', err['version'] - 1)}{since}." if shown else
+                 "Aucun chiffre imprimé ne change à la précision affichée.")
+        if finer:
+            intro += (f" {finer} autre(s) valeur(s) ne change(nt) qu'au-delà de la précision affichée ; "
+                      f"le fichier `published-v{err['version']}.csv` donne toutes les valeurs.")
+        table = ("\n| Zone | Indicateur | Année | Publié | Corrigé |\n|:---|:---|---:|---:|---:|\n"
+                 + "\n".join(f"| {z} | {m} | {y} | {b} | {a} |" for z, m, y, b, a in shown) + "\n"
+                 if shown else "")
+        text = f"""::: {{.erratum role="note" style="border: 2px solid #9b1c1c; border-radius: 4px; padding: .2rem 1rem 1rem; margin: 0 0 2rem"}}
+```{{=typst}}
+#block(width: 100%, stroke: 1.5pt + rgb("#9b1c1c"), radius: 3pt, inset: 10pt, below: 1.5em)[
+```
+**Erratum — version {err['version']} du rapport, corrigée le {fmt.french_date(_iso_date(err['date']))}.**
+La Caf a transmis des données corrigées. {intro} Tous les autres chiffres sont inchangés.
+{table}
+```{{=typst}}
+]
+```
+:::
+"""
+        return [Block(markdown=text)]
+
 
 def show(blocks: list[Block]) -> None:
     """Display blocks as notebook outputs: Markdown, and SVG with caption and alt text."""
@@ -376,6 +415,45 @@ def show(blocks: list[Block]) -> None:
         if block.svg is not None:
             meta = {"image/svg+xml": {"abs_report": {"caption": block.caption, "alt": block.alt}}}
             display({"image/svg+xml": block.svg}, raw=True, metadata=meta)
+
+
+def _iso_date(text: str):
+    import datetime as dt
+
+    return dt.date.fromisoformat(text)
+
+
+def _item_label(measure: str) -> str:
+    """French label of a published measure, including evolution and index rows."""
+    for prefix, name in (("evolution_", "Évolution"), ("indice_", "Indice")):
+        if measure.startswith(prefix):
+            text = label(measure[len(prefix):])
+            return f"{name} : {text[:1].lower()}{text[1:]}"
+    return label(measure)
+
+
+def _erratum_rows(items: list[dict]) -> tuple[list[tuple], int]:
+    """Rows (zone, indicator, year, before, after) of figures whose printed value changes,
+    once each, and how many other figures change only beyond the printed precision."""
+    shown, finer = {}, set()
+    for item in items:
+        key = (item["zone_level"], item["zone_code"], item["measure"], item["year"])
+        before, after = _erratum_value(item, "before"), _erratum_value(item, "after")
+        if before == after:
+            finer.add(key)
+        elif key not in shown:
+            shown[key] = (item["zone_name"], _item_label(item["measure"]), item["year"], before, after)
+    return list(shown.values()), len(finer - set(shown))
+
+
+def _erratum_value(item: dict, side: str) -> str:
+    """A figure as the report printed it: French number, or ``s`` / ``nd``."""
+    status = item[f"{side}_status"]
+    if status != "published":
+        return _status_text(status)
+    if item["measure"].startswith("evolution_"):
+        return fmt.signed_percent(item[side])
+    return fmt.value(item[side], item["unit"])
 
 
 def _join(names: list[str]) -> str:
