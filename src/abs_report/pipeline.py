@@ -141,11 +141,16 @@ def iris_of(params: ReportParams, dataset: Dataset) -> tuple[Zone, ...]:
     return tuple(Zone("iris", c, f"IRIS {c}") for c in sorted(codes))
 
 
-def prepare(params: ReportParams, dataset: Dataset, geography: Geography) -> Prepared:
-    """Protect the data (each year the report shows) and build ``published.csv`` and the context."""
+def prepare(params: ReportParams, dataset: Dataset, geography: Geography, protect=None) -> Prepared:
+    """Protect the data (each year the report shows) and build ``published.csv`` and the context.
+
+    ``protect`` replaces :func:`protect_for` (same signature): a batch passes a
+    memoised one, so that its hundreds of reports read each year's mask once.
+    """
+    protect = protect or protect_for
     years = evolution_years(params, dataset)
     # Each year has its own batch mask; the evolution chapter reads every year's protected cells.
-    protections = {y: protect_for(params, dataset, geography, y) for y in years}
+    protections = {y: protect(params, dataset, geography, y) for y in years}
     protection = protections[params.year]
     cells = pd.concat([p.cells for p in protections.values()], ignore_index=True)
     published = pub.build(SPECS, params.zones, params.year, cells, years=years,
