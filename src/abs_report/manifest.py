@@ -177,7 +177,8 @@ def _relative_to_project(path: str | None) -> str | None:
 
 # --- environment -----------------------------------------------------------------------------
 
-def _git() -> dict:
+def git_state() -> dict:
+    """The checkout's commit and whether it had uncommitted changes."""
     def run(*args):
         return subprocess.run(["git", *args], cwd=PROJECT_ROOT, capture_output=True, text=True,
                               check=False).stdout.strip()
@@ -308,7 +309,7 @@ def build(folder: Path, prepared, renderer: str, edition: dt.date,
             "dataset": meta.to_json(),
             "secrecy": {"rules_version": prepared.protection.rules_version,
                         "mask_hash": prepared.protection.mask_hash},
-            "code": {"abs_report": __version__, **_git()},
+            "code": {"abs_report": __version__, **git_state()},
             "environment": environment(),
             "renderer": renderer,
             "outputs": outputs,

@@ -239,10 +239,32 @@ class Verdict:
     """Secrecy mask hash: recorded, re-run."""
     rows: int
     zone_names: dict[tuple[str, str], str] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    """Where this machine differs from the recorded one (code, versions): context for a difference."""
 
     @property
     def identical(self) -> bool:
         return not self.cells and all(h.identical for h in self.hashes) and self.mask[0] == self.mask[1]
+
+
+def environment_notes(recorded: dict) -> list[str]:
+    """How the code and the environment here differ from those the manifest records."""
+    notes = []
+    code_then, code_now = recorded.get("code", {}), {"commit": mf.git_state()["commit"]}
+    if code_then.get("commit") != code_now["commit"]:
+        notes.append(f"code : commit enregistré {code_then.get('commit')}, actuel {code_now['commit']}")
+    if code_then.get("dirty"):
+        notes.append("code : l'arbre de travail avait des modifications non enregistrées lors du rapport")
+    then, now = recorded.get("environment", {}), mf.environment()
+    for tool in ("python", "pandoc", "typst"):
+        if then.get(tool) != now.get(tool):
+            notes.append(f"{tool} : version enregistrée {then.get(tool)}, actuelle {now.get(tool)}")
+    packages_then, packages_now = then.get("packages", {}), now.get("packages", {})
+    for name in sorted(set(packages_then) | set(packages_now)):
+        if packages_then.get(name) != packages_now.get(name):
+            notes.append(f"paquet {name} : version enregistrée {packages_then.get(name)}, "
+                         f"actuelle {packages_now.get(name)}")
+    return notes
 
 
 def _hash_of(path: Path, name: str) -> str | None:
@@ -298,7 +320,7 @@ def verify(folder: Path | str, data_dir: Path | str | None = None, version: int 
                             _hash_of(scratch / name, name)) for name, entry in sorted(outputs.items())]
         return Verdict(folder, recorded["version"], compare_published(before, after), hashes,
                        (recorded["secrecy"]["mask_hash"], prepared.protection.mask_hash), len(after),
-                       zone_names(prepared.context))
+                       zone_names(prepared.context), environment_notes(recorded))
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
@@ -336,6 +358,9 @@ def report_text(verdict: Verdict) -> str:
     rows.append(("masque du secret", short(verdict.mask[0]), "", short(verdict.mask[1]),
                  "identique" if verdict.mask[0] == verdict.mask[1] else "DIFFÉRENT"))
     out += ["\nEmpreintes SHA-256 :", _table(("fichier", "manifeste", "dossier", "ré-exécution", ""), rows)]
+    if verdict.notes:
+        out += ["\nDifférences d'environnement (à considérer si un chiffre diffère) :",
+                *(f"- {note}" for note in verdict.notes)]
     out.append("\nRésultat : " + ("rapport reproduit à l'identique." if verdict.identical
                                   else "le rapport n'est PAS reproduit à l'identique."))
     return "\n".join(out)
