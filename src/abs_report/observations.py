@@ -27,6 +27,7 @@ from .catalogue import MEASURES, RELATIONS
 from .geography import Geography
 
 COLUMNS = ("zone_level", "zone_code", "year", "measure", "value")
+ROW_GROUP = 20_000
 SOURCE_LEVELS = ("iris", "commune", "epci", "departement", "region", "france")
 
 
@@ -107,41 +108,59 @@ def normalise(frame: pd.DataFrame) -> pd.DataFrame:
     return out.sort_values(list(COLUMNS[:4]), kind="stable").reset_index(drop=True)
 
 
-def validate(frame: pd.DataFrame, origin: str = "observations") -> pd.DataFrame:
+def validate(frame: pd.DataFrame, origin: str = "observations", check_duplicates: bool = True) -> pd.DataFrame:
     """Check the canonical invariants; raises :class:`DataError` listing every problem."""
     problems: list[str] = []
     missing = [c for c in COLUMNS if c not in frame.columns]
     if missing:
         raise DataError(f"{origin}: missing column(s) {missing}")
-    bad_level = sorted(set(frame["zone_level"]) - set(SOURCE_LEVELS) - {"aggregation"})
+    # unique() first: set() over millions of strings costs seconds.
+    bad_level = sorted(set(frame["zone_level"].unique()) - set(SOURCE_LEVELS) - {"aggregation"})
     if bad_level:
         problems.append(f"unknown zone_level value(s) {bad_level}")
-    unknown = sorted(set(frame["measure"]) - set(MEASURES))
+    unknown = sorted(set(frame["measure"].unique()) - set(MEASURES))
     if unknown:
         problems.append(f"unknown measure(s) {unknown[:10]}")
     negative = frame[frame["value"] < 0]
     for row in negative.head(10).itertuples():
         problems.append(f"negative value {row.value} for {row.zone_level} {row.zone_code} "
                         f"{row.year} {row.measure}")
-    dup = frame.duplicated(list(COLUMNS[:4]), keep=False)
-    for row in frame[dup].head(10).itertuples():
-        problems.append(f"duplicated key {row.zone_level} {row.zone_code} {row.year} {row.measure}")
+    if check_duplicates:
+        problems += _duplicate_problems(frame)
     if problems:
         raise DataError(f"{origin}: " + "; ".join(problems))
     return frame
+
+
+def _duplicate_problems(frame: pd.DataFrame) -> list[str]:
+    dup = frame.duplicated(list(COLUMNS[:4]), keep=False)
+    return [f"duplicated key {row.zone_level} {row.zone_code} {row.year} {row.measure}"
+            for row in frame[dup].head(10).itertuples()]
 
 
 def wide(frame: pd.DataFrame) -> pd.DataFrame:
     """Observations as one row per (zone_level, zone_code, year), one column per measure."""
     # pivot (not pivot_table with dropna=False): only (zone, year) pairs the source has become rows,
     # so a commune absent one year is not read as a commune with every value unknown.
-    return frame.pivot(index=["zone_level", "zone_code", "year"], columns="measure", values="value")
+    try:
+        table = frame.pivot(index=["zone_level", "zone_code", "year"], columns="measure", values="value")
+    except ValueError:
+        raise DataError("observations: " + "; ".join(_duplicate_problems(frame))) from None
+    return table.sort_index().sort_index(axis=1)
 
 
 def long(table: pd.DataFrame) -> pd.DataFrame:
-    """Inverse of :func:`wide`."""
-    out = table.stack(future_stack=True).rename("value").reset_index()
-    return normalise(out)
+    """Inverse of :func:`wide`, already in canonical order (index and columns sorted)."""
+    table = table.sort_index().sort_index(axis=1)
+    n_rows, n_cols = table.shape
+    index = table.index
+    return pd.DataFrame({
+        "zone_level": np.repeat(index.get_level_values("zone_level").astype(str).to_numpy(), n_cols),
+        "zone_code": np.repeat(index.get_level_values("zone_code").astype(str).to_numpy(), n_cols),
+        "year": np.repeat(index.get_level_values("year").to_numpy(dtype="int64"), n_cols),
+        "measure": np.tile(table.columns.astype(str).to_numpy(), n_rows),
+        "value": table.to_numpy(dtype="float64").ravel(),
+    })
 
 
 def complete_derived(table: pd.DataFrame) -> pd.DataFrame:
@@ -197,7 +216,36 @@ def assemble(frame: pd.DataFrame, meta: DatasetMeta, geography: Geography,
     every COG zone from ``population`` (commune code -> inhabitants, e.g. an
     INSEE file) or else from the geography. IRIS rows keep no population.
     """
-    table = complete_derived(wide(validate(normalise(frame), meta.name)))
+    # Duplicates are caught by the pivot in wide(), cheaper than a four-key duplicated().
+    table = wide(validate(frame.loc[:, list(COLUMNS)], meta.name, check_duplicates=False))
+    return assemble_wide(table, meta, geography, population)
+
+
+def validate_wide(table: pd.DataFrame, origin: str = "observations") -> pd.DataFrame:
+    """The invariants of :func:`validate` for a table already in the wide layout."""
+    problems = []
+    if list(table.index.names) != ["zone_level", "zone_code", "year"]:
+        problems.append(f"index must be (zone_level, zone_code, year), not {list(table.index.names)}")
+    else:
+        levels = set(table.index.get_level_values("zone_level").unique())
+        if levels - set(SOURCE_LEVELS) - {"aggregation"}:
+            problems.append(f"unknown zone_level value(s) {sorted(levels - set(SOURCE_LEVELS))}")
+        if not table.index.is_unique:
+            problems.append("duplicated (zone_level, zone_code, year) rows")
+    unknown = sorted(set(table.columns) - set(MEASURES))
+    if unknown:
+        problems.append(f"unknown measure(s) {unknown[:10]}")
+    if (table.to_numpy(dtype="float64") < 0).any():
+        problems.append("negative values")
+    if problems:
+        raise DataError(f"{origin}: " + "; ".join(problems))
+    return table
+
+
+def assemble_wide(table: pd.DataFrame, meta: DatasetMeta, geography: Geography,
+                  population: pd.Series | None = None) -> Dataset:
+    """:func:`assemble` for source rows already in the wide layout (no pivot to pay)."""
+    table = complete_derived(validate_wide(table, meta.name))
     provided = set(table.index.get_level_values("zone_level"))
     missing_levels = tuple(lv for lv in ("epci", "departement", "region", "france") if lv not in provided)
     if "commune" in provided and missing_levels:
@@ -218,20 +266,52 @@ def assemble(frame: pd.DataFrame, meta: DatasetMeta, geography: Geography,
 def save(dataset: Dataset, folder: Path) -> None:
     """Write ``observations.parquet`` and ``dataset.json`` into ``folder``."""
     folder.mkdir(parents=True, exist_ok=True)
-    dataset.observations.to_parquet(folder / "observations.parquet", index=False)
+    # Small row groups over rows sorted by level and code let a report read its own
+    # département only (see load); the file stays one file.
+    dataset.observations.to_parquet(folder / "observations.parquet", index=False, row_group_size=ROW_GROUP)
     (folder / "dataset.json").write_text(
         json.dumps(dataset.meta.to_json(), ensure_ascii=False, indent=2, sort_keys=True) + "\n",
         encoding="utf-8")
 
 
-def load(folder: Path) -> Dataset:
-    """Read a dataset folder written by :func:`save`."""
-    folder = Path(folder)
-    meta_path = folder / "dataset.json"
+def load_meta(folder: Path) -> DatasetMeta:
+    """Read only a dataset folder's metadata (cheap: years, provenance)."""
+    meta_path = Path(folder) / "dataset.json"
     if not meta_path.exists():
         raise DataError(f"{folder}: not a dataset folder (no dataset.json); "
                         "build one with 'abs-report data import FILES --into DIR'")
-    meta = DatasetMeta.from_json(json.loads(meta_path.read_text(encoding="utf-8")))
-    obs = pd.read_parquet(folder / "observations.parquet")
+    return DatasetMeta.from_json(json.loads(meta_path.read_text(encoding="utf-8")))
+
+
+def _scope_filter(departements):
+    """Rows of wide zones, plus communes and IRIS of the given départements (codes start with them)."""
+    import pyarrow.compute as pc
+
+    field = pc.field("zone_code")
+    local = pc.field("zone_level").isin(["commune", "iris"])
+    in_deps = None
+    for dep in sorted(set(departements)):
+        # A code range, not starts_with: row-group statistics of the sorted file then skip
+        # every other département without decoding it. 38 -> [38, 39), 2A -> [2A, 2B).
+        upper = dep[:-1] + chr(ord(dep[-1]) + 1)
+        test = (field >= dep) & (field < upper)
+        in_deps = test if in_deps is None else (in_deps | test)
+    return ~local if in_deps is None else (~local | in_deps)
+
+
+def load(folder: Path, departements=None) -> Dataset:
+    """Read a dataset folder written by :func:`save`.
+
+    ``departements`` restricts communes and IRIS to those départements (wider
+    zones are always kept): a report needs its own batch scope, not all France,
+    and reading 35,000 communes for one report costs seconds and a gigabyte.
+    """
+    folder = Path(folder)
+    meta = load_meta(folder)
+    import pyarrow.dataset as pads
+
+    source = pads.dataset(folder / "observations.parquet")
+    table = source.to_table(filter=_scope_filter(departements) if departements is not None else None)
+    obs = table.to_pandas()
     obs["zone_code"] = obs["zone_code"].astype(str)
     return Dataset(meta, obs)

@@ -25,7 +25,7 @@ from .errors import InputError, Problem
 from .execute import execute
 from .figures import ReportView
 from .geography import Geography, Zone, article_of, load_geography, locative
-from .observations import DataError, Dataset, load as load_dataset
+from .observations import DataError, Dataset, load as load_dataset, load_meta
 from .params import ReportParams, load_params, read_params_file
 from .paths import cache_dir, outputs_dir
 from .tables import SPECS
@@ -44,24 +44,47 @@ class Prepared:
     context: dict
 
 
-def open_dataset(data: str, base: Path) -> Dataset:
-    """``demo`` -> the embedded demonstration data; else a dataset folder (relative to ``base``)."""
+def dataset_folder(data: str, base: Path) -> Path:
+    """``demo`` -> the embedded demonstration data (generated once); else a folder relative to ``base``."""
     if data == "demo":
-        from .sources.synthetic import demo_dataset
+        from .sources.synthetic import demo_folder
 
-        return demo_dataset()
-    folder = Path(data) if Path(data).is_absolute() else base / data
+        return demo_folder()
+    return Path(data) if Path(data).is_absolute() else base / data
+
+
+def open_dataset(data: str, base: Path, departements=None) -> Dataset:
+    """The dataset a parameter file names, restricted to the communes of ``departements``."""
+    folder = dataset_folder(data, base)
     try:
-        return load_dataset(folder)
+        return load_dataset(folder, departements)
     except DataError as exc:
         raise InputError(Problem(str(folder), str(exc), field="data", value=data)) from None
 
 
+def _dataset_years(data: str, base: Path) -> tuple[int, ...]:
+    folder = dataset_folder(data, base)
+    try:
+        return tuple(load_meta(folder).years)
+    except DataError as exc:
+        raise InputError(Problem(str(folder), str(exc), field="data", value=data)) from None
+
+
+def scope_departements(params: ReportParams, geography: Geography) -> list[str]:
+    """Départements whose communes the report's batch scope touches (EPCI may straddle two)."""
+    aggregations = [z for z in params.zones if z.level == "aggregation"]
+    scope = secrecy.scope_zones(geography, departement_of(params, geography), aggregations)
+    communes = [c for level, c in scope if level == "commune"]
+    communes += [c for z in params.zones for c in ((z.code,) if z.level == "commune" else ())]
+    return sorted(set(geography.communes.loc[communes, "departement"]))
+
+
 def read_report_params(path: Path, geography: Geography) -> tuple[ReportParams, Dataset]:
-    """Validate a parameter file against the geography and its dataset's years."""
+    """Validate a parameter file against the geography and its dataset's years, then read its data."""
     parsed, _, _ = read_params_file(path)
-    dataset = open_dataset(parsed.data, Path(path).parent)
-    return load_params(path, geography, dataset.years()), dataset
+    base = Path(path).parent
+    params = load_params(path, geography, _dataset_years(parsed.data, base))
+    return params, open_dataset(parsed.data, base, scope_departements(params, geography))
 
 
 def departement_of(params: ReportParams, geography: Geography) -> str:
@@ -121,7 +144,7 @@ def build_context(params: ReportParams, dataset: Dataset, geography: Geography,
                     "reference_producer": meta.reference_producer, "rounded_to": meta.rounded_to,
                     "generator": meta.generator or {}},
         "secrecy": {"rules_version": protection.rules_version, "mask_hash": protection.mask_hash,
-                    "threshold": rules.threshold, "min_infra_communal": rules.min_infra_communal,
+                    "threshold": rules.threshold, "min_infra_communal": rules.infra_min_size,
                     "counts": {k: int(counts.get(k, 0)) for k in pub.STATUSES}},
     }
 

@@ -149,7 +149,7 @@ def generate(geography: Geography, years=YEARS, seed: int = SEED) -> Dataset:
         Assembled by :func:`abs_report.observations.assemble` (derived totals,
         EPCI, départements, régions and France, population).
     """
-    return observations.assemble(simulate(geography, years, seed), _meta(seed), geography)
+    return observations.assemble_wide(simulate_wide(geography, years, seed), _meta(seed), geography)
 
 
 def simulate(geography: Geography, years=YEARS, seed: int = SEED) -> pd.DataFrame:
@@ -190,7 +190,15 @@ def simulate_wide(geography: Geography, years=YEARS, seed: int = SEED) -> pd.Dat
     return _wide_frame(units, years, _simulate(units, years, rng))
 
 
-def demo_dataset(cache: Path | None = None) -> Dataset:
+def demo_folder(cache: Path | None = None) -> Path:
+    """The cached demonstration dataset folder, generated on first use."""
+    folder = Path(cache or cache_dir()) / f"demo-v{GENERATOR_VERSION}"
+    if not (folder / "dataset.json").exists():
+        _write_atomically(generate(load_geography()), folder)
+    return folder
+
+
+def demo_dataset(cache: Path | None = None, departements=None) -> Dataset:
     """The demonstration dataset, generated on first use and then read from the cache.
 
     Parameters
@@ -198,15 +206,15 @@ def demo_dataset(cache: Path | None = None) -> Dataset:
     cache : Path, optional
         Cache root; defaults to :func:`abs_report.paths.cache_dir`. The dataset
         lives in ``<cache>/demo-v<GENERATOR_VERSION>/``.
+    departements : iterable of str, optional
+        Read only the communes and IRIS of these départements (see
+        :func:`abs_report.observations.load`).
 
     Returns
     -------
     Dataset
     """
-    folder = Path(cache or cache_dir()) / f"demo-v{GENERATOR_VERSION}"
-    if not (folder / "dataset.json").exists():
-        _write_atomically(generate(load_geography()), folder)
-    return observations.load(folder)
+    return observations.load(demo_folder(cache), departements)
 
 
 # --- cache ---------------------------------------------------------------------------
