@@ -1,0 +1,167 @@
+"""The default report, rendered once, read as its users read it: PDF text, HTML, CSV, workbook."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import textwrap
+
+import pandas as pd
+import pypdf
+import pytest
+
+from abs_report import formatting as fmt
+from abs_report.cli import main
+from abs_report.published import COLUMNS, STATUSES, read as read_published
+
+from conftest import REPO
+
+pytestmark = pytest.mark.slow
+
+ZONES = ("Grenoble", "Grenoble-Alpes-Métropole", "Isère", "Auvergne-Rhône-Alpes", "France")
+CHAPTERS = ("Synthèse", "Vue d'ensemble", "Composition des familles", "Revenus et précarité", "Logement",
+            "Petite enfance, enfance, jeunesse", "Handicap", "Évolution sur cinq ans", "Quartiers",
+            "Sources, méthode et secret statistique")
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory):
+    root = tmp_path_factory.mktemp("outputs")
+    assert main(["render", str(REPO / "params" / "grenoble.yml"), "--outputs", str(root)]) == 0
+    return root / "38185" / "2024"
+
+
+@pytest.fixture(scope="module")
+def pdf_pages(report):
+    return [page.extract_text() for page in pypdf.PdfReader(report / "report.pdf").pages]
+
+
+@pytest.fixture(scope="module")
+def published(report):
+    return read_published(report / "published.csv")
+
+
+def _flat(text: str) -> str:
+    return re.sub(r"\s+", " ", text.replace("-\n", "-"))
+
+
+def test_output_folder_contract(report):
+    for name in ("report.pdf", "report.html", "report.ipynb", "published.csv", "tables.xlsx", "manifest.json"):
+        assert (report / name).stat().st_size > 0, name
+    leftovers = [p.name for p in report.parent.iterdir() if p.name.startswith(".")]
+    assert leftovers == [], "scratch folders left behind"
+
+
+def test_pdf_reads_as_a_report(pdf_pages):
+    text = _flat(" ".join(pdf_pages))
+    assert 8 <= len(pdf_pages) <= 60
+    assert "Analyse des besoins sociaux" in text
+    for zone in ZONES:
+        assert zone in text, zone
+    for chapter in CHAPTERS:
+        assert chapter in text, chapter
+    assert "Source : Caf de l'Isère" in text
+    assert "31 décembre 2024" in text
+    assert "Destinataire" in text and "CCAS" in text
+    assert "sans l'accord préalable de la Caf" in text
+
+
+def test_demonstration_banner_on_every_page(pdf_pages):
+    for number, page in enumerate(pdf_pages, 1):
+        assert "Données fictives de démonstration" in page or "DONNÉES FICTIVES" in page, f"page {number}"
+
+
+def test_html_is_self_contained(report):
+    html = (report / "report.html").read_text(encoding="utf-8")
+    assert not re.search(r"""(src|href)\s*=\s*["']?https?://""", html)
+    assert not re.search(r"url\(\s*['\"]?https?://", html)
+    assert "@import" not in html
+    for text in ("Grenoble", "Isère", "Données fictives de démonstration", "Sources, méthode et secret statistique"):
+        assert text in html
+    assert "alt=" in html
+
+
+def test_published_csv_contract(report, published):
+    header = (report / "published.csv").read_text(encoding="utf-8").splitlines()[0]
+    assert header == ",".join(COLUMNS)
+    assert set(published["status"]) <= set(STATUSES)
+    assert set(published["unit"]) <= {"count", "percent", "euro", "ratio"}
+    ratios = published[published["unit"].isin(["percent", "ratio"])]
+    assert (ratios["numerator"] != "").all() and (ratios["denominator"] != "").all()
+    shown = published[published["status"] == "published"]
+    assert shown["value"].notna().all()
+    assert published.loc[published["status"] != "published", "value"].isna().all()
+    assert published["zone_code"].map(type).eq(str).all()
+
+
+def test_no_published_count_under_five(published):
+    counts = published[(published["unit"] == "count") & (published["status"] == "published")]
+    assert not counts["value"].between(1, 4).any()
+
+
+def test_coverage_rate_is_people_over_population(published):
+    table = published[published["table_id"] == "T01_vue_ensemble"]
+    for (level, code), rows in table.groupby(["zone_level", "zone_code"]):
+        values = rows.set_index("measure")["value"]
+        assert values["taux_couverture"] == pytest.approx(
+            values["personnes_couvertes"] / values["population_municipale"] * 100), code
+
+
+def test_derived_numbers_hide_with_their_inputs(published):
+    base = published[published["unit"].isin(["count", "euro"])]
+    status = {(r.zone_level, r.zone_code, r.year, r.measure): r.status for r in base.itertuples()}
+    for r in published[published["unit"] == "percent"].itertuples():
+        if r.measure.startswith("evolution_"):
+            continue
+        for part in (r.numerator, r.denominator):
+            key = (r.zone_level, r.zone_code, r.year, part)
+            if key in status and status[key] != "published":
+                assert r.status != "published", (r.table_id, r.zone_code, r.measure)
+
+
+def test_every_published_number_is_printed_in_the_pdf(published, pdf_pages):
+    text = _flat(" ".join(pdf_pages)).replace("\u202f", " ").replace("\u00a0", " ")
+    shown = published[(published["status"] == "published") & ~published["measure"].str.startswith("indice_")]
+    missing = []
+    for r in shown.itertuples():
+        printed = (fmt.signed_percent(r.value) if r.measure.startswith("evolution_")
+                   else fmt.value(r.value, r.unit)).replace("\u202f", " ")
+        if printed not in text:
+            missing.append((r.table_id, r.zone_code, r.measure, printed))
+    assert not missing, missing[:10]
+
+
+def test_workbook_has_one_sheet_per_table(report, published):
+    sheets = pd.read_excel(report / "tables.xlsx", sheet_name=None, header=None)
+    tables = {t[:31] for t in published["table_id"].unique()}
+    assert tables <= set(sheets)
+    first = sheets["T01_vue_ensemble"]
+    assert first.iloc[0, 0].startswith("Allocataires")
+    assert first.astype(str).apply(lambda col: col.str.contains("Source : Caf")).any().any()
+
+
+def test_bad_parameter_file_exits_2_and_writes_nothing(tmp_path, capsys):
+    good = (REPO / "params" / "grenoble.yml").read_text(encoding="utf-8")
+    bad = tmp_path / "bad.yml"
+    bad.write_text(good.replace('code: "38185"', 'code: "38815"'), encoding="utf-8")
+    outputs = tmp_path / "outputs"
+    assert main(["render", str(bad), "--outputs", str(outputs)]) == 2
+    err = capsys.readouterr().err
+    assert "bad.yml" in err and "territory.code" in err and "38815" in err and "ligne" in err
+    assert not outputs.exists()
+
+
+def test_failed_run_keeps_the_previous_report(report, tmp_path, monkeypatch):
+    copy = tmp_path / "outputs" / "38185" / "2024"
+    shutil.copytree(report, copy)
+    before = {p.name: p.read_bytes() for p in copy.iterdir()}
+    import abs_report.pipeline as pipeline
+
+    def boom(*args, **kwargs):
+        raise RuntimeError("simulated rendering failure")
+
+    monkeypatch.setattr(pipeline, "execute", boom)
+    with pytest.raises(RuntimeError):
+        main(["render", str(REPO / "params" / "grenoble.yml"), "--outputs", str(tmp_path / "outputs")])
+    assert {p.name: p.read_bytes() for p in copy.iterdir()} == before
+    assert [p.name for p in copy.parent.iterdir()] == ["2024"]
