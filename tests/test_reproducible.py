@@ -74,10 +74,9 @@ def test_manifest_records_what_the_issue_lists(two_renders):
 
 
 def test_manifest_paths_are_relative(two_renders):
-    text = json.dumps(json.loads((two_renders[0] / "manifest.json").read_text())["reproducible"]
-                      ["parameters"]["resolved"])
-    rep = json.loads((two_renders[0] / "manifest.json").read_text())["reproducible"]
+    folder = two_renders[0]
+    rep = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))["reproducible"]
     paths = [rep["parameters"]["path"], rep["parameters"]["resolved"]["dataset_folder"]]
     paths += [i["path"] for i in rep["inputs"]]
     assert not any(p.startswith("/") for p in paths), paths
-    assert str(two_renders[0].parents[2]) not in text
+    assert (folder / rep["parameters"]["path"]).resolve() == (folder.parents[2] / "params" / "villard.yml")
