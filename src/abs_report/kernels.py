@@ -250,6 +250,12 @@ class WarmKernel:
                 process.kill()
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 class KernelPool:
     """One worker's supply of fresh kernels: the next one starts while the current one runs.
 
@@ -282,6 +288,7 @@ class KernelPool:
 
         self.scratch_root.mkdir(parents=True, exist_ok=True)
         cwd = Path(tempfile.mkdtemp(prefix=f".work-{os.getpid()}-", dir=self.scratch_root))
+        os.chmod(cwd, 0o777 & ~_umask())  # it becomes the published report folder: not mkdtemp's 0700
         manager = _forked_kernel_manager_class()(zygote=self._zygote_process(), kernel_name="python3",
                                                  transport="ipc", ip=str(self._ipc_dir / uuid.uuid4().hex[:8]))
         try:

@@ -1,0 +1,160 @@
+"""``outputs/index.html``: a self-contained catalogue of every report built.
+
+One row per report folder ``outputs/<zone_code>/<year>/`` holding a
+``manifest.json``: territory, level, year and links to the PDF, the HTML and
+the workbook. A search box filters the rows as one types (inline JavaScript,
+accents and case ignored). The page refers to no external URL, so it can be
+opened from a disk, a shared folder or an archive.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from .geography import LEVEL_LABELS, Geography, UnknownZone, load_geography
+
+LINKS = (("report.pdf", "PDF"), ("report.html", "HTML"), ("tables.xlsx", "Tableaux (xlsx)"))
+LEVEL_ORDER = {"departement": 0, "region": 0, "epci": 1, "aggregation": 2, "commune": 3}
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One report folder as the catalogue lists it."""
+
+    code: str
+    level: str
+    name: str
+    year: int
+    folder: str
+    """Relative to the catalogue (``38185/2024``)."""
+    files: tuple[str, ...]
+
+
+def _territory(manifest: dict) -> tuple[str, str, str | None]:
+    """Level, code and name of the report's territory (either manifest layout)."""
+    params = manifest.get("reproducible", manifest).get("parameters", {})
+    territory = params.get("resolved", {}).get("territory")
+    if isinstance(territory, dict):
+        return territory.get("level"), territory.get("code"), territory.get("name")
+    level, code = territory or (None, None)
+    given = (params.get("as_given") or {}).get("territory") or {}
+    return level, code, given.get("name")
+
+
+def _name(geography: Geography, level: str, code: str, given: str | None) -> str:
+    if given:
+        return given
+    try:
+        return geography.zone(level, code).name
+    except (UnknownZone, ValueError):
+        return code
+
+
+def collect(root: Path, geography: Geography | None = None) -> list[Entry]:
+    """Every complete-enough report folder under ``root`` (hidden scratch folders ignored)."""
+    geography = geography or load_geography()
+    entries = []
+    for manifest_path in sorted(Path(root).glob("*/*/manifest.json")):
+        folder = manifest_path.parent
+        if any(part.startswith(".") for part in folder.relative_to(root).parts):
+            continue
+        try:
+            level, code, given = _territory(json.loads(manifest_path.read_text(encoding="utf-8")))
+        except (OSError, ValueError, TypeError):
+            continue
+        if not level or not code or not folder.name.isdigit():
+            continue
+        files = tuple(name for name, _ in LINKS if (folder / name).is_file())
+        entries.append(Entry(code, level, _name(geography, level, code, given), int(folder.name),
+                             folder.relative_to(root).as_posix(), files))
+    return sorted(entries, key=lambda e: (-e.year, LEVEL_ORDER.get(e.level, 9), e.name, e.code))
+
+
+def _row(entry: Entry) -> str:
+    links = " · ".join(
+        f'<a href="{html.escape(entry.folder)}/{name}">{label}</a>'
+        for name, label in LINKS if name in entry.files) or "—"
+    level = LEVEL_LABELS.get(entry.level, entry.level)
+    search = f"{entry.name} {entry.code} {level} {entry.year}"
+    return (f'<tr data-search="{html.escape(search)}"><td>{html.escape(entry.name)}</td>'
+            f"<td>{html.escape(entry.code)}</td><td>{html.escape(level)}</td><td>{entry.year}</td>"
+            f"<td>{links}</td></tr>")
+
+
+STYLE = """
+body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;margin:2rem auto;max-width:70rem;padding:0 1rem;color:#1d1d1d}
+h1{font-size:1.5rem}label{font-weight:600;margin-right:.5rem}
+input[type=search]{font-size:1rem;padding:.4rem .6rem;width:min(28rem,100%)}
+table{border-collapse:collapse;width:100%;margin-top:1rem}
+th,td{text-align:left;padding:.35rem .6rem;border-bottom:1px solid #ddd}
+th{background:#f3f3f3}tr[hidden]{display:none}.count{color:#555;margin-left:1rem}
+.note{color:#555;font-size:.9rem}
+"""
+
+SCRIPT = """
+(function () {
+  var input = document.getElementById("recherche");
+  var rows = Array.prototype.slice.call(document.querySelectorAll("#rapports tbody tr"));
+  var count = document.getElementById("nombre");
+  function fold(text) {
+    return text.normalize("NFD").replace(/[\\u0300-\\u036f]/g, "").toLowerCase();
+  }
+  var keys = rows.map(function (row) { return fold(row.getAttribute("data-search")); });
+  function filter() {
+    var words = fold(input.value).split(/\\s+/).filter(Boolean);
+    var shown = 0;
+    rows.forEach(function (row, i) {
+      var match = words.every(function (w) { return keys[i].indexOf(w) !== -1; });
+      row.hidden = !match;
+      if (match) { shown += 1; }
+    });
+    count.textContent = shown + (shown > 1 ? " rapports affichés" : " rapport affiché");
+  }
+  input.addEventListener("input", filter);
+  filter();
+})();
+"""
+
+
+def render(entries: list[Entry]) -> str:
+    """The catalogue page (French, self-contained)."""
+    rows = "\n".join(_row(e) for e in entries)
+    return f"""<!DOCTYPE html>
+<html lang="fr">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Catalogue des rapports d'analyse des besoins sociaux</title>
+<style>{STYLE}</style>
+</head>
+<body>
+<h1>Catalogue des rapports d'analyse des besoins sociaux</h1>
+<p class="note">{len(entries)} rapport{"s" if len(entries) > 1 else ""} dans ce dossier.
+Chaque rapport est soumis au secret statistique et aux conditions d'usage de la Caf indiquées à sa fin.</p>
+<p><label for="recherche">Rechercher un territoire</label><input id="recherche" type="search"
+ placeholder="nom, code, niveau ou année" autocomplete="off"><span id="nombre" class="count"></span></p>
+<table id="rapports">
+<thead><tr><th>Territoire</th><th>Code</th><th>Niveau</th><th>Année</th><th>Documents</th></tr></thead>
+<tbody>
+{rows}
+</tbody>
+</table>
+<script>{SCRIPT}</script>
+</body>
+</html>
+"""
+
+
+def write(root: Path, geography: Geography | None = None) -> Path:
+    """(Re)write ``root/index.html`` atomically from the report folders under ``root``."""
+    root = Path(root)
+    root.mkdir(parents=True, exist_ok=True)
+    path = root / "index.html"
+    tmp = root / f".index.html.{os.getpid()}.tmp"
+    tmp.write_text(render(collect(root, geography)), encoding="utf-8")
+    os.replace(tmp, path)
+    return path
