@@ -490,28 +490,37 @@ def _svg(fig) -> str:
 
 
 def _bar_svg(frame: pd.DataFrame, zone_order: list[str]) -> str:
-    """Seaborn bars, territory in the accent colour; bars not published are marked ``s`` or ``nd``."""
+    """Seaborn bars, territory in the accent colour; bars not published are marked ``s`` or ``nd``.
+
+    One item: one bar per zone, zones named on the axis. Several items: bars grouped
+    by item, zones in the legend.
+    """
     items = list(dict.fromkeys(frame["item"]))
-    n_bars = len(frame)
-    fig, ax = plt.subplots(figsize=(6.3, max(0.32 * n_bars + 0.3 * len(items) + 0.6, 1.8)))
+    single = len(items) == 1
     plot = frame.assign(value=pd.to_numeric(frame["value"], errors="coerce").fillna(0.0))
-    sns.barplot(data=plot, y="item", x="value", hue="zone", palette=_palette(zone_order),
-                hue_order=zone_order, order=items, ax=ax, legend=len(items) > 1 or len(zone_order) > 1)
+    height = 0.3 * len(zone_order) + 0.7 if single else 0.17 * len(frame) + 0.25 * len(items) + 0.9
+    fig, ax = plt.subplots(figsize=(6.3, height))
+    if single:
+        sns.barplot(data=plot, y="zone", x="value", hue="zone", palette=_palette(zone_order),
+                    order=zone_order, hue_order=zone_order, legend=False, ax=ax, width=0.7)
+    else:
+        sns.barplot(data=plot, y="item", x="value", hue="zone", palette=_palette(zone_order),
+                    hue_order=zone_order, order=items, ax=ax, width=0.82)
     unit = frame["unit"].iloc[0]
     for container, zone in zip(ax.containers, zone_order):
         sub = frame[frame["zone"] == zone].set_index("item").loc[items]
-        for bar, (_, row) in zip(container, sub.iterrows()):
+        bars = list(container)
+        for bar, (_, row) in zip(bars, sub.iterrows()):
             text = fmt.value(row["value"], unit) if row["status"] == "published" else _status_text(row["status"])
             ax.annotate(text, (bar.get_width(), bar.get_y() + bar.get_height() / 2), xytext=(3, 0),
                         textcoords="offset points", va="center", fontsize=7)
     ax.set_ylabel("")
-    ax.set_xlabel({"percent": "en %", "euro": "en €", "ratio": ""}.get(unit, "effectif"))
-    if len(items) == 1:
-        ax.set_yticks([])
-    if ax.get_legend() is not None:
-        ax.legend(title="", frameon=False, fontsize=7.5, loc="upper center", bbox_to_anchor=(0.5, -0.18),
+    ax.set_xlabel({"percent": "en %", "euro": "en €", "ratio": ""}.get(unit, "effectif"), fontsize=8)
+    ax.tick_params(labelsize=8)
+    if not single:
+        ax.legend(title="", frameon=False, fontsize=7.5, loc="upper center", bbox_to_anchor=(0.5, -0.12),
                   ncol=min(len(zone_order), 3))
-    ax.margins(x=0.18)
+    ax.margins(x=0.16)
     fig.tight_layout()
     return _svg(fig)
 

@@ -161,7 +161,8 @@ def iris_of(params: ReportParams, dataset: Dataset) -> tuple[Zone, ...]:
     obs = dataset.observations
     codes = obs.loc[(obs["zone_level"] == "iris") & obs["zone_code"].str.startswith(params.territory.code)
                     & (obs["year"] == params.year), "zone_code"].unique()
-    return tuple(Zone("iris", c, f"IRIS {c}") for c in sorted(codes))
+    # Sources carry no IRIS names: the quartier is named by its code within the commune.
+    return tuple(Zone("iris", c, f"Quartier {c[5:]}") for c in sorted(codes))
 
 
 def prepare(params: ReportParams, dataset: Dataset, geography: Geography, protect=None) -> Prepared:
