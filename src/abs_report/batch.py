@@ -713,7 +713,7 @@ def run_dask(jobs: Sequence[Job], scheduler: str, on_result: OnResult,
 
     if not jobs:
         return
-    with Client(scheduler, set_as_default=False) as client:
+    with Client(scheduler) as client:
         futures = client.map(build_job, list(jobs), pure=False,
                              key=[f"abs-report-{j.level}-{j.code}-{j.year}-{os.getpid()}-{i}"
                                   for i, j in enumerate(jobs)])
@@ -790,10 +790,20 @@ def run_batch(jobs: Sequence[Job], *, root: Path, force: bool = False, executor:
     return outcome
 
 
+def _result_json(result: JobResult) -> dict:
+    raw = asdict(result)
+    return {"zone_level": raw.pop("level"), "zone_code": raw.pop("code"), **raw,
+            "seconds": round(result.seconds, 3), "timings": {k: round(v, 3) for k, v in result.timings.items()}}
+
+
 def write_summary(outcome: Outcome, root: Path, context: dict) -> Path:
     """``outputs/batch-<date>.json``: counts, each failure with its reason, every result."""
     now = dt.datetime.now()
     path = root / f"batch-{now:%Y-%m-%dT%H-%M-%S}.json"
+    n = 1
+    while path.exists():  # two batches in the same second keep both summaries
+        n += 1
+        path = root / f"batch-{now:%Y-%m-%dT%H-%M-%S}-{n}.json"
     payload = {
         "finished_at": now.isoformat(timespec="seconds"),
         "seconds": round(outcome.seconds, 2),
@@ -802,7 +812,7 @@ def write_summary(outcome: Outcome, root: Path, context: dict) -> Path:
         "counts": {s: outcome.count(s) for s in ("built", "skipped", "failed")},
         "failures": [{"zone_level": r.level, "zone_code": r.code, "name": r.name, "year": r.year,
                       "reason": r.reason} for r in outcome.failures],
-        "reports": [{k: v for k, v in asdict(r).items()} for r in outcome.results],
+        "reports": [_result_json(r) for r in outcome.results],
     }
     root.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".json.tmp")
