@@ -30,6 +30,9 @@ class Exposure:
     lower: float
     upper: float
     exact: bool
+    binding: tuple[tuple[int, float], ...] = ()
+    """``(relation, weight)``: d bound / d published value = sum of weight x coefficient
+    over these relations (eq rows, then ineq rows numbered after them)."""
 
 
 @dataclass
@@ -39,6 +42,8 @@ class _Component:
     b_eq: np.ndarray
     a_ub: sparse.csr_matrix
     b_ub: np.ndarray
+    rows: np.ndarray
+    """Global ids of the component's eq rows then ineq rows (ineq offset by n_eq)."""
 
 
 class Attacker:
@@ -54,6 +59,7 @@ class Attacker:
         self.cap = 2.0 * float(self.truth.max(initial=0.0)) + 1000.0
         self.rng = np.random.default_rng(seed)
         self.n_lp = 0
+        self.eq_csc, self.ineq_csc = self.eq.tocsc(), self.ineq.tocsc()
 
     # --- components -----------------------------------------------------
     def components(self, hidden: np.ndarray) -> list[_Component]:
@@ -84,7 +90,8 @@ class Attacker:
             comps.append(_Component(
                 cells=cols[members],
                 a_eq=eq_h[eq_rows[e]][:, members], b_eq=-eq_const[e],
-                a_ub=-ineq_h[ineq_rows[i]][:, members], b_ub=ineq_const[i]))
+                a_ub=-ineq_h[ineq_rows[i]][:, members], b_ub=ineq_const[i],
+                rows=np.concatenate([eq_rows[e], self.eq.shape[0] + ineq_rows[i]])))
         return comps
 
     # --- LP helpers -----------------------------------------------------
@@ -104,7 +111,24 @@ class Attacker:
         res = linprog(c, A_ub=a_ub if a_ub.shape[0] else None, b_ub=b_ub if a_ub.shape[0] else None,
                       A_eq=a_eq if a_eq.shape[0] else None, b_eq=comp.b_eq if a_eq.shape[0] else None,
                       bounds=bounds, method="highs")
+        self.last = res
         return res.x[:len(comp.cells)] if res.status == 0 else None
+
+    def _binding(self, comp: _Component) -> dict[int, float]:
+        """Sensitivity of the last optimum to each relation's published constant.
+
+        ``b_eq = -eq @ published`` and ``b_ub = ineq @ published``, so a
+        published cell ``p`` moves the optimum by ``sum(weight_r * coef_rp)``
+        with ``weight = -dual`` on equalities and ``+dual`` on inequalities.
+        """
+        res = self.last
+        if res.status != 0:
+            return {}
+        n_eq, n_ub = comp.a_eq.shape[0], comp.a_ub.shape[0]
+        weights = np.concatenate([-res.eqlin.marginals if n_eq else np.zeros(0),
+                                  res.ineqlin.marginals[:n_ub] if n_ub else np.zeros(0)])
+        active = np.abs(weights) > 1e-9
+        return dict(zip(comp.rows[active].tolist(), weights[active].tolist()))
 
     def _push_small(self, comp: _Component, targets: np.ndarray):
         """One point pushing every targeted cell towards the level at once."""
@@ -130,10 +154,10 @@ class Attacker:
         for comp in self.components(hidden):
             local = np.flatnonzero(check[comp.cells] & self.known[comp.cells])
             if len(local):
-                out += self._component_exposed(comp, local)
+                out += self._component_exposed(comp, local, hidden)
         return out
 
-    def _component_exposed(self, comp: _Component, local: np.ndarray) -> list[Exposure]:
+    def _component_exposed(self, comp: _Component, local: np.ndarray, hidden: np.ndarray) -> list[Exposure]:
         truth = self.truth[comp.cells]
         tol = 1e-6 * np.maximum(1.0, np.abs(truth))
         small = truth < self.level
@@ -157,20 +181,92 @@ class Attacker:
             c = self.rng.normal(size=len(comp.cells))
             certify(self._solve(comp, c))
             certify(self._solve(comp, -c))
-        return [e for j in sorted(pending) if (e := self._single(comp, j, truth[j], tol[j]))]
+        out = []
+        for j in sorted(pending):
+            verdict = self._single_local(int(comp.cells[j]), hidden, tol[j])
+            if verdict is False:
+                continue
+            if verdict is None and len(comp.cells) <= self.local_size:
+                verdict = self._single(comp, j, truth[j], tol[j])
+            elif verdict is None:
+                verdict = self._single(comp, j, truth[j], tol[j])
+            if verdict:
+                out.append(verdict)
+        return out
+
+    # --- neighbourhoods: cheap verdicts before the whole component ---------
+    local_size = 400
+    local_depths = (2,)
+
+    def _neighbourhood(self, cell: int, hidden: np.ndarray, depth: int) -> np.ndarray:
+        """Hidden cells within ``depth`` relations of ``cell``."""
+        seen = {cell}
+        frontier = [cell]
+        for _ in range(depth):
+            rows_eq = np.unique(self.eq_csc[:, frontier].indices)
+            rows_in = np.unique(self.ineq_csc[:, frontier].indices)
+            cols = np.unique(np.concatenate([self.eq[rows_eq].indices, self.ineq[rows_in].indices]))
+            new = [c for c in cols[hidden[cols]].tolist() if c not in seen]
+            seen.update(new)
+            frontier = new
+            if not new or len(seen) > self.local_size:
+                break
+        return np.array(sorted(seen), int)
+
+    def _local(self, members: np.ndarray, hidden: np.ndarray, relaxed: bool) -> _Component:
+        """LP data on ``members`` only.
+
+        ``relaxed``: drop every relation reaching a hidden cell outside (a
+        relaxation: its bounds contain the true ones, so an exposure found is
+        real). Otherwise fix those outside cells at their true values (a
+        restriction: a safe verdict is real).
+        """
+        inside = np.zeros(len(hidden), bool)
+        inside[members] = True
+        parts = []
+        for matrix, csc in ((self.eq, self.eq_csc), (self.ineq, self.ineq_csc)):
+            rows = np.unique(csc[:, members].indices)
+            sub = matrix[rows]
+            if relaxed:
+                outside = hidden & ~inside
+                keep = sub[:, np.flatnonzero(outside)].getnnz(axis=1) == 0 if outside.any() else \
+                    np.ones(len(rows), bool)
+                rows, sub = rows[keep], sub[keep]
+            const = sub @ np.where(inside, 0.0, self.truth)
+            parts.append((rows, sub[:, members], const))
+        (re, ae, ce), (ri, ai, ci) = parts
+        return _Component(cells=members, a_eq=ae, b_eq=-ce, a_ub=-ai, b_ub=ci,
+                          rows=np.concatenate([re, self.eq.shape[0] + ri]))
+
+    def _single_local(self, cell: int, hidden: np.ndarray, tol: float):
+        """Exposure (real), False (safe for sure) or None (undecided) from small LPs."""
+        t = self.truth[cell]
+        for depth in self.local_depths:
+            members = self._neighbourhood(cell, hidden, depth)
+            j = int(np.searchsorted(members, cell))
+            relaxed = self._single(self._local(members, hidden, True), j, t, tol)
+            if relaxed is not None:
+                return relaxed
+            if self._single(self._local(members, hidden, False), j, t, tol) is None:
+                return False
+        return None
 
     def _single(self, comp: _Component, j: int, t: float, tol: float) -> Exposure | None:
         upper = self._bound(comp, j, +1.0)
         if np.isnan(upper):
             return None  # infeasible component: the data contradicts a fact; nothing to derive
+        binding = self._binding(comp)
         if t < self.level:
             if upper >= self.level - tol or (upper <= tol and t <= tol):
                 return None
             lower = self._bound(comp, j, -1.0)
-            return Exposure(int(comp.cells[j]), lower, upper, exact=bool(upper - lower < self.delta))
+            return Exposure(int(comp.cells[j]), lower, upper, bool(upper - lower < self.delta),
+                            tuple(sorted(binding.items())))
         if upper >= t + self.delta - tol:
             return None
         lower = self._bound(comp, j, -1.0)
         if lower <= t - self.delta + tol:
             return None
-        return Exposure(int(comp.cells[j]), lower, upper, exact=True)
+        # Either direction frees the cell: keep both sensitivities (first seen wins).
+        binding = {**self._binding(comp), **binding}
+        return Exposure(int(comp.cells[j]), lower, upper, True, tuple(sorted(binding.items())))

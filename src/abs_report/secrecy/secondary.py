@@ -97,8 +97,8 @@ class _Suppressor:
         if hidden[tops].any() or not (hidden & ~tops).any():
             return None  # a hidden total bounds nothing here
         small = self.checked[cells] & ~tops & (self.truth[cells] < self.level) & hidden
-        if not small.any():
-            return None
+        if not small.any() or not self.truth[cells][hidden & ~tops].any():
+            return None  # hidden parts all zero: each is known to be 0, which is no disclosure
         # With every total published, each hidden part is at most this.
         slack = float(self.truth[cells][tops].sum() - self.truth[cells][~tops & ~hidden].sum())
         if slack >= self.level:
@@ -128,12 +128,40 @@ class _Suppressor:
 
     # --- LP repair ------------------------------------------------------
     def partner_for(self, exposure: Exposure) -> int | None:
-        """Smallest published neighbour that can lift the exposed cell's bounds."""
-        rows = self.rows.of_cell.get(exposure.cell, [])
-        near = np.unique(np.concatenate([self.rows.cells[r] for r in rows])) if rows else np.array([], int)
-        options = near[self.candidate[near]]
+        """Smallest published cell whose hiding moves the exposed cell's bound.
+
+        Hiding a published cell turns a constant into a variable; the LP duals
+        say how the bound responds to it. A cell whose effects cancel out (it
+        sits in two binding relations that pin it) would protect nothing.
+        Without a useful dual, fall back to the cell's own relations, then
+        theirs.
+        """
         deficit = 0.0 if exposure.exact else self.level - exposure.upper
-        return _pick(self.truth, options, deficit)
+        gain: dict[int, float] = {}
+        for r, w in exposure.binding:
+            for c, a in zip(self.rows.cells[r].tolist(), self.rows.coefs[r].tolist()):
+                if self.candidate[c]:
+                    gain[c] = gain.get(c, 0.0) + w * a
+        useful = np.array([c for c, g in gain.items() if abs(g) > 1e-9], int)
+        choice = _pick(self.truth, useful, deficit)
+        if choice is not None:
+            return choice
+        for rows in self._widening_rows(exposure):
+            near = np.unique(np.concatenate([self.rows.cells[r] for r in rows])) if rows else np.array([], int)
+            choice = _pick(self.truth, near[self.candidate[near]], deficit)
+            if choice is not None:
+                return choice
+        return None
+
+    def _widening_rows(self, exposure: Exposure):
+        rows = list(self.rows.of_cell.get(exposure.cell, []))
+        yield rows
+        seen = set(rows)
+        for _ in range(3):
+            cells = {c for r in rows for c in self.rows.cells[r].tolist()}
+            rows = [r2 for c in cells for r2 in self.rows.of_cell.get(c, []) if r2 not in seen]
+            seen.update(rows)
+            yield rows
 
 
 def suppress(values: np.ndarray, system: LinearSystem, hidden: np.ndarray, checked: np.ndarray,
@@ -159,12 +187,15 @@ def suppress(values: np.ndarray, system: LinearSystem, hidden: np.ndarray, check
     passes = {"secondary_heuristic": s.heuristic(np.flatnonzero(s.checked))}
     attacker = Attacker(values, system, level)
     to_check, unresolved = s.checked.copy(), set()
-    for round_ in range(1, max_rounds + 1):
+    for round_ in range(1, max_rounds + 2):
         exposures = [e for e in attacker.exposed(s.hidden, to_check) if e.cell not in unresolved]
         if not exposures:
             exposures = _republish_or_flag(s, attacker)
             if not exposures:
                 break
+        if round_ > max_rounds:
+            unresolved.update(e.cell for e in exposures)  # never publish what is still exposed
+            break
         to_check = np.zeros(len(values), bool)
         partners = []
         for e in exposures:

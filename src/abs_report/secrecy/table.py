@@ -62,17 +62,22 @@ def build_cells(observations: pd.DataFrame, year: int, zones: Sequence[tuple[str
     """
     check_floor(observations, rules)
     obs = observations[observations["year"] == year]
-    wanted = {(str(lv), str(c)) for lv, c in zones}
-    communes = {c for lv, c in wanted if lv == "commune"}
-    keys = list(zip(obs["zone_level"].astype(str), obs["zone_code"].astype(str)))
-    keep = np.fromiter(((lv, c) in wanted or (lv == "iris" and c[:5] in communes) for lv, c in keys),
-                       dtype=bool, count=len(keys))
+    wanted = pd.DataFrame(list(zones), columns=["zone_level", "zone_code"]).astype(str)
+    communes = wanted.loc[wanted["zone_level"] == "commune", "zone_code"]
+    keep = np.zeros(len(obs), bool)
+    levels = obs["zone_level"].to_numpy()
+    # One isin per level: a whole-France table has millions of rows.
+    for level, codes in wanted.groupby("zone_level")["zone_code"]:
+        rows = levels == level
+        keep[rows] = obs.loc[rows, "zone_code"].isin(set(codes)).to_numpy()
+    iris = levels == rules.finest_level
+    keep[iris] |= obs.loc[iris, "zone_code"].str[:5].isin(set(communes)).to_numpy()
     frame = obs.loc[keep, CELL_KEY + ["value"]]
     agg_rows = _aggregation_rows(observations, year, aggregations)
     if len(agg_rows):
         frame = pd.concat([frame, agg_rows], ignore_index=True)
-    grid = frame.pivot_table(index=["zone_level", "zone_code"], columns="measure", values="value",
-                             aggfunc="first", dropna=False)
+    # unstack, not pivot_table: the latter would build every level x code pair.
+    grid = frame.set_index(["zone_level", "zone_code", "measure"])["value"].unstack("measure")
     cells = grid.stack(future_stack=True).rename("value").reset_index()
     cells.insert(2, "year", int(year))
     cells["zone_code"] = cells["zone_code"].astype(str)
