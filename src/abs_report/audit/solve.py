@@ -1,0 +1,141 @@
+"""Interval of every hidden cell: min and max over all tables consistent with the model."""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import sparse
+from scipy.optimize import Bounds, LinearConstraint, linprog, milp
+
+from .model import Key, Model
+
+LEVEL = 5.0
+BIG = 1e12
+
+
+class _Problem:
+    """One connected group of unknown cells with its constraints."""
+
+    def __init__(self, keys: list[Key], rows, model: Model):
+        self.keys = keys
+        pos = {k: i for i, k in enumerate(keys)}
+        a_eq, b_eq, a_ub, b_ub = [], [], [], []
+        for row in rows:
+            coefs = np.zeros(len(keys))
+            const, slack = 0.0, 0.0
+            for k, a in row.terms.items():
+                if k in model.known:
+                    value, rounding = model.known[k]
+                    const += a * value
+                    slack += abs(a) * rounding
+                else:
+                    coefs[pos[k]] += a
+            if row.equal and slack == 0:
+                a_eq.append(coefs); b_eq.append(-const)
+            else:
+                a_ub.append(coefs); b_ub.append(-const + slack)
+                if row.equal:
+                    a_ub.append(-coefs); b_ub.append(const + slack)
+        n = len(keys)
+        self.a_eq = sparse.csr_matrix(np.array(a_eq).reshape(-1, n))
+        self.b_eq = np.array(b_eq, float)
+        self.a_ub = sparse.csr_matrix(np.array(a_ub).reshape(-1, n))
+        self.b_ub = np.array(b_ub, float)
+        self.integer = np.array([model.units.get(k, "count") == "count" for k in keys])
+
+    def solve(self, c: np.ndarray):
+        res = linprog(c, A_ub=self.a_ub if self.a_ub.shape[0] else None,
+                      b_ub=self.b_ub if self.a_ub.shape[0] else None,
+                      A_eq=self.a_eq if self.a_eq.shape[0] else None,
+                      b_eq=self.b_eq if self.a_eq.shape[0] else None,
+                      bounds=(0, BIG), method="highs")
+        return res.x if res.status == 0 else None
+
+    def solve_integer(self, c: np.ndarray):
+        cons = []
+        if self.a_eq.shape[0]:
+            cons.append(LinearConstraint(self.a_eq, self.b_eq, self.b_eq))
+        if self.a_ub.shape[0]:
+            cons.append(LinearConstraint(self.a_ub, -np.inf, self.b_ub))
+        res = milp(c, constraints=cons, integrality=self.integer.astype(int), bounds=Bounds(0, BIG))
+        return res.x if res.status == 0 else None
+
+    def extreme(self, j: int, sense: float, integer: bool) -> float:
+        c = np.zeros(len(self.keys))
+        c[j] = -sense
+        x = (self.solve_integer if integer else self.solve)(c)
+        return float("nan") if x is None else float(x[j])
+
+
+def _groups(model: Model) -> list[tuple[list[Key], list]]:
+    """Connected components of unknown cells through the rows (union-find)."""
+    parent: dict[Key, Key] = {}
+
+    def find(k):
+        while parent.setdefault(k, k) != k:
+            parent[k] = parent[parent[k]]
+            k = parent[k]
+        return k
+
+    for row in model.rows:
+        free = [k for k in row.terms if k not in model.known]
+        for k in free[1:]:
+            parent[find(k)] = find(free[0])
+        if free:
+            find(free[0])
+    for k in model.hidden:
+        find(k)
+    members, rows = {}, {}
+    for k in parent:
+        members.setdefault(find(k), []).append(k)
+    for row in model.rows:
+        free = [k for k in row.terms if k not in model.known]
+        if free:
+            rows.setdefault(find(free[0]), []).append(row)
+    return [(sorted(members[r]), rows.get(r, [])) for r in members]
+
+
+def intervals(model: Model, seed: int = 0) -> dict[Key, tuple[float, float]]:
+    """``(lower, upper)`` of every hidden cell (upper = inf when unbounded)."""
+    rng = np.random.default_rng(seed)
+    hidden = set(model.hidden)
+    out: dict[Key, tuple[float, float]] = {}
+    for keys, rows in _groups(model):
+        targets = [i for i, k in enumerate(keys) if k in hidden]
+        if not targets:
+            continue
+        if not rows:
+            out.update({keys[i]: (0.0, np.inf) for i in targets})
+            continue
+        problem = _Problem(keys, rows, model)
+        if problem.solve(np.zeros(len(keys))) is None and any(r.assumed for r in rows):
+            # The IRIS shown do not cover their commune: keep only "IRIS <= commune".
+            rows = [type(r)(r.terms, r.equal and not r.assumed, r.assumed) for r in rows]
+            problem = _Problem(keys, rows, model)
+        out.update(_component_intervals(problem, targets, rng))
+    return out
+
+
+def _component_intervals(problem: _Problem, targets: list[int], rng) -> dict:
+    """Witness points settle most cells; the rest get exact (integer if needed) extremes."""
+    n = len(problem.keys)
+    seen_lo, seen_hi = np.full(n, np.inf), np.full(n, -np.inf)
+    for c in (rng.normal(size=n), None, -np.ones(n), np.ones(n)):
+        c = -rng.normal(size=n) if c is None else c
+        x = problem.solve(c)
+        if x is not None:
+            seen_lo, seen_hi = np.minimum(seen_lo, x), np.maximum(seen_hi, x)
+    out = {}
+    for j in targets:
+        # Far from both criteria on continuous witnesses: integers cannot change the verdict.
+        if seen_hi[j] >= LEVEL + 1 and seen_hi[j] - seen_lo[j] >= 2:
+            out[problem.keys[j]] = (float(seen_lo[j]), float(seen_hi[j]))  # a sub-interval
+            continue
+        integer = bool(problem.integer[j])
+        hi = problem.extreme(j, +1.0, False)
+        lo = problem.extreme(j, -1.0, False)
+        if integer and (hi < LEVEL + 1 or hi - lo < 2):
+            hi_i, lo_i = problem.extreme(j, +1.0, True), problem.extreme(j, -1.0, True)
+            if not np.isnan(hi_i):
+                hi, lo = hi_i, lo_i
+        out[problem.keys[j]] = (lo, np.inf if hi >= BIG * 0.5 else hi)
+    return out

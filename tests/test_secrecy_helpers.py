@@ -1,0 +1,27 @@
+"""Helpers shared by the secrecy and audit tests (no tests here)."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from abs_report.catalogue import MEASURES
+
+CONTRACT = ["table_id", "zone_code", "zone_level", "year", "measure", "unit", "numerator",
+            "denominator", "value", "status"]
+
+
+def long_rows(rows: list[tuple[str, str, dict[str, float]]], year: int = 2024) -> pd.DataFrame:
+    """Canonical observations from ``(level, code, {measure: value})`` triples."""
+    out = [(lv, code, year, m, float(v)) for lv, code, values in rows for m, v in values.items()]
+    return pd.DataFrame(out, columns=["zone_level", "zone_code", "year", "measure", "value"])
+
+
+def as_published(cells: pd.DataFrame, table_id: str = "T_test") -> pd.DataFrame:
+    """A ``published.csv`` frame from protected cells (value empty unless published)."""
+    shown = cells["status"] == "published"
+    value = cells["value"].map(lambda v: f"{v:g}").where(shown, "")
+    return pd.DataFrame({
+        "table_id": table_id, "zone_code": cells["zone_code"].astype(str),
+        "zone_level": cells["zone_level"], "year": cells["year"].astype(str),
+        "measure": cells["measure"], "unit": cells["measure"].map(lambda m: MEASURES[m].unit),
+        "numerator": "", "denominator": "", "value": value, "status": cells["status"]})[CONTRACT]
