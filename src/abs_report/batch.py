@@ -53,6 +53,8 @@ FINGERPRINT_FILE = ".fingerprint.json"
 FAIL_ENV = "ABS_REPORT_BATCH_FAIL"
 """Comma-separated zone codes whose build fails on purpose (to test failure handling)."""
 SCRATCH_DIR = ".batch-work"
+CUT_FORMAT = "1"
+"""Bump when :func:`_cut` changes what it keeps."""
 DEFAULT_RECIPIENT = "Caf de l'Isère : analyse des besoins sociaux du territoire"
 DEFAULT_PURPOSE = "Analyse des besoins sociaux {year} : diagnostic des familles allocataires du territoire"
 # Files a report's content depends on besides the data (the batch modules themselves do not count).
@@ -300,7 +302,8 @@ def scoped(params: ReportParams, geography: Geography):
     from .paths import cache_dir
 
     zones = _scope(params, geography)
-    key = hashlib.sha256(json.dumps([dataset_identity(params), code_identity()["package"], zones],
+    # Keyed by the data's identity and the scope only: a code change must not cost a re-cut.
+    key = hashlib.sha256(json.dumps([CUT_FORMAT, dataset_identity(params), zones],
                                     sort_keys=True).encode()).hexdigest()[:32]
     with _lock:
         if key not in _scoped:

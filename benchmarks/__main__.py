@@ -1,0 +1,175 @@
+"""``make bench``: the naive path against ``abs-report batch`` on the same Isère communes.
+
+Prints, as ratios and seconds: naive vs batch throughput, median seconds per report,
+the projected time for all of Isère (531 reports), the time of a no-change re-run and
+where a report's time goes. ``BENCH_N`` sets the number of communes (default 20,
+at least 20 for the figures the issue asks for); ``BENCH_WORKERS`` the batch workers.
+Then runs ``benchmarks.secrecy.run()`` when that module exists.
+"""
+
+from __future__ import annotations
+
+import cProfile
+import importlib
+import io
+import json
+import os
+import pstats
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ISERE_REPORTS = 531
+TARGETS = {"ratio": 4.0, "isere_minutes": 10.0, "rerun_seconds": 10.0}
+
+
+def _communes(n: int) -> list[str]:
+    """``n`` Isère communes spread over the code list (small villages and towns alike)."""
+    from abs_report.geography import load_geography
+
+    communes = list(load_geography().member_communes_of("departement", "38"))
+    step = max(1, len(communes) // n)
+    return communes[::step][:n]
+
+
+def _batch_command(codes: list[str], outputs: Path, *extra: str) -> list[str]:
+    return [sys.executable, "-m", "abs_report.cli", "batch", "--departement", "38", "--year", "2024",
+            "--levels", "commune", "--zones", ",".join(codes), "--outputs", str(outputs), *extra]
+
+
+def _timed(command: list[str], **kwargs) -> float:
+    start = time.perf_counter()
+    subprocess.run(command, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, **kwargs)
+    return time.perf_counter() - start
+
+
+def prepare_all(codes: list[str], outputs: Path):
+    """Cut the dataset and protect every year once (cached), untimed for both paths."""
+    from abs_report import batch
+    from abs_report.geography import load_geography
+    from abs_report.pipeline import prepare
+
+    geography = load_geography()
+    jobs = batch.plan(geography, "38", 2024, levels=["commune"], zones=codes, root=outputs)
+    batch.prewarm(jobs)
+    prepared = {}
+    for job in jobs:
+        params, dataset = batch.job_params(job, geography)
+        prepared[job.code] = prepare(params, dataset, geography, protect=batch.protection_for)
+    return prepared
+
+
+def run_naive(prepared: dict, folder: Path) -> list[float]:
+    """papermill CLI then a separate render process, one territory after another."""
+    from benchmarks.naive import prepare_folder
+
+    seconds = []
+    for code, item in prepared.items():
+        target = folder / code
+        command = prepare_folder(item, target)
+        start = time.perf_counter()
+        subprocess.run(command, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        subprocess.run([sys.executable, "-m", "benchmarks.naive", "render", str(target)], check=True,
+                       cwd=Path(__file__).resolve().parents[1])
+        seconds.append(time.perf_counter() - start)
+        print(f"  naïf {code} : {seconds[-1]:.1f} s", flush=True)
+    return seconds
+
+
+def _latest_summary(outputs: Path) -> dict:
+    latest = max(outputs.glob("batch-*.json"), key=lambda p: p.stat().st_mtime_ns)
+    return json.loads(latest.read_text(encoding="utf-8"))
+
+
+def profile_one(prepared, folder: Path) -> str:
+    """Where one report's time goes, measured in-process with a pre-started kernel."""
+    from abs_report.execute import provided_kernel
+    from abs_report.kernels import KernelPool
+    from abs_report.pipeline import build_files
+
+    pool = KernelPool(folder / ".batch-work")
+    try:
+        pool.take().shutdown()  # pays the zygote start-up, as a batch worker does once
+        kernel = pool.take()
+        profiler = cProfile.Profile()
+        with provided_kernel(kernel):
+            profiler.runcall(build_files, prepared, kernel.cwd)
+        kernel.shutdown()
+    finally:
+        pool.close()
+    stats = pstats.Stats(profiler, stream=io.StringIO())
+    wanted = {"execute": "exécution du notebook (noyau préchauffé)", "notebook_to_markdown": "notebook → Markdown",
+              "markdown_to_typst": "pandoc → Typst", "typst_to_pdf": "Typst → PDF",
+              "markdown_to_html": "pandoc → HTML autonome", "write": "tableaux xlsx / manifest",
+              "normalise_notebook": "normalisation du notebook", "to_csv": "published.csv"}
+    rows, total = [], 0.0
+    for (filename, _, name), (_, _, _, cumulative, _) in stats.stats.items():
+        if name == "build_files":
+            total = cumulative
+        if name in wanted and "abs_report" in filename:
+            rows.append((cumulative, f"{wanted[name]} [{Path(filename).stem}.{name}]"))
+    lines = [f"    {sec:6.2f} s  {label}" for sec, label in sorted(rows, reverse=True)]
+    return f"  un rapport, build_files : {total:.2f} s\n" + "\n".join(lines)
+
+
+def main() -> int:
+    n = int(os.environ.get("BENCH_N", "20"))
+    workers = os.environ.get("BENCH_WORKERS")
+    codes = _communes(n)
+    work = Path(tempfile.mkdtemp(prefix="abs-bench-"))
+    print(f"Banc d'essai : {len(codes)} communes de l'Isère, dossier {work}", flush=True)
+
+    start = time.perf_counter()
+    prepared = prepare_all(codes, work / "batch")
+    print(f"Préparation des données (découpe + masques, une fois, hors chronométrage) : "
+          f"{time.perf_counter() - start:.1f} s", flush=True)
+
+    naive = run_naive(prepared, work / "naive")
+    extra = ["--workers", workers] if workers else []
+    batch_wall = _timed(_batch_command(codes, work / "batch", "--force", *extra))
+    summary = _latest_summary(work / "batch")
+    per_report = [r["seconds"] for r in summary["reports"] if r["status"] == "built"]
+    rerun = _timed(_batch_command(codes, work / "batch", *extra))
+    rerun_summary = _latest_summary(work / "batch")
+
+    naive_total = sum(naive)
+    ratio = naive_total / batch_wall
+    # Conservative: the batch's whole wall time (start-up included) spread over its reports.
+    per_report_wall = batch_wall / len(codes)
+    isere = ISERE_REPORTS * per_report_wall
+    phases = {}
+    for r in summary["reports"]:
+        for k, v in r.get("timings", {}).items():
+            phases.setdefault(k, []).append(v)
+
+    print("\nRésultats")
+    print(f"  naïf  : {naive_total:7.1f} s pour {len(codes)} rapports (médiane {statistics.median(naive):.2f} s/rapport)")
+    print(f"  batch : {batch_wall:7.1f} s pour {len(codes)} rapports ({summary['counts']['built']} construits ; "
+          f"médiane {statistics.median(per_report):.2f} s par rapport dans un worker ; "
+          f"{per_report_wall:.2f} s de débit par rapport)")
+    print(f"  ratio naïf / batch : {ratio:.1f}x (objectif >= {TARGETS['ratio']:.0f}x)")
+    print(f"  projection Isère ({ISERE_REPORTS} rapports, PDF + HTML) : {isere / 60:.1f} min "
+          f"(objectif < {TARGETS['isere_minutes']:.0f} min)")
+    print(f"  relance sans changement : {rerun:.1f} s, {rerun_summary['counts']['skipped']} rapports à jour "
+          f"(objectif < {TARGETS['rerun_seconds']:.0f} s)")
+    print("  phases dans les workers (médianes) : "
+          + ", ".join(f"{k} {statistics.median(v):.2f} s" for k, v in phases.items()))
+    print("\nProfil d'un rapport")
+    print(profile_one(next(iter(prepared.values())), work / "profile"))
+
+    try:
+        secrecy_bench = importlib.import_module("benchmarks.secrecy")
+    except ModuleNotFoundError as exc:
+        if exc.name != "benchmarks.secrecy":
+            raise
+    else:
+        print("\nSecret statistique")
+        secrecy_bench.run()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
