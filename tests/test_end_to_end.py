@@ -165,3 +165,39 @@ def test_failed_run_keeps_the_previous_report(report, tmp_path, monkeypatch):
         main(["render", str(REPO / "params" / "grenoble.yml"), "--outputs", str(tmp_path / "outputs")])
     assert {p.name: p.read_bytes() for p in copy.iterdir()} == before
     assert [p.name for p in copy.parent.iterdir()] == ["2024"]
+
+
+NUMBER = re.compile(r"[+\u2212]?\d+(?:\u202f\d{3})*(?:,\d+)?(?:\u202f[%€])?")
+
+
+def _label_numbers() -> set[str]:
+    """Numbers that belong to words, not data: 'Couples avec 2 enfants', 'QF de 1 000 à 1 499 €'."""
+    from abs_report.catalogue import INDICATORS, MEASURES
+    from abs_report.tables import SPECS
+
+    texts = [m.label for m in MEASURES.values()] + [i.label for i in INDICATORS.values()]
+    texts += [s.title for s in SPECS]
+    return {n for t in texts for n in NUMBER.findall(t.replace(" ", "\u202f"))} | set(NUMBER.findall(
+        " ".join(t for t in texts)))
+
+
+def test_no_number_in_the_pdf_is_missing_from_published_csv(published, pdf_pages):
+    """Between the first chapter and the closing section, every number printed is a published one."""
+    allowed = set()
+    for r in published[published["status"] == "published"].itertuples():
+        text = (fmt.signed_percent(r.value) if r.measure.startswith("evolution_") else fmt.value(r.value, r.unit))
+        allowed.add(text)
+        allowed.add(text.lstrip("+"))
+    allowed |= _label_numbers() | {"5", "100"}   # the secrecy footnote: 'inférieur à 5', '100 allocataires'
+    body = "\n".join(pdf_pages)
+    start = body.index("1 Synthèse", body.index("1 Synthèse") + 1)   # the chapter, not its TOC line
+    body = body[start:body.rindex("Sources, méthode et secret statistique")]
+    body = re.sub(r"(?m)^\d+(\.\d+)? (?=\w)", " ", body)          # chapter numbers
+    body = re.sub(r"[ \t]*\n[ \t]*", " ", body)                    # lines wrap anywhere
+    body = re.sub(r"(Tableau|Figure)\s\d+", " ", body)            # \s: pandoc may put a no-break space
+    body = re.sub(r"\d+\s/\s\d+", " ", body)                     # page n / N
+    body = re.sub(r"\d{1,2}\s(décembre|janvier)\s\d{4}", " ", body)  # reference and edition dates
+    body = re.sub(r"(?<![\d\u202f])20[0-4]\d(?![\d\u202f]|,\d)", " ", body)  # years
+    body = re.sub(r"Quartier\s+\d{4}", " ", body)                  # IRIS named by their code
+    strays = sorted({n for n in NUMBER.findall(body) if n not in allowed})
+    assert not strays, strays[:20]

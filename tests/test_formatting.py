@@ -14,7 +14,7 @@ def test_french_numbers():
     assert fmt.value(2.456, "ratio") == "2,46"
     assert fmt.value(float("nan"), "count") == "nd"
     assert fmt.signed_percent(3.21) == f"+3,2{NB}%"
-    assert fmt.signed_percent(-1.0) == f"-1,0{NB}%"
+    assert fmt.signed_percent(-1.0) == f"\u22121,0{NB}%"
 
 
 def test_half_rounds_away_from_zero():

@@ -11,6 +11,7 @@ import datetime as dt
 import math
 
 THIN = "\u202f"  # narrow no-break space: French thousands separator and before % and €
+MINUS = "\u2212"  # typographic minus: Typst would turn a hyphen before a digit into one anyway
 SECRET = "s"
 MISSING = "nd"
 MONTHS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août",
@@ -26,7 +27,7 @@ def number(value: float, decimals: int = 0) -> str:
     scaled = abs(value) * 10 ** decimals
     rounded = math.floor(scaled + 0.5) / 10 ** decimals
     text = f"{rounded:,.{decimals}f}".replace(",", THIN).replace(".", ",")
-    return ("-" if value < 0 and rounded != 0 else "") + text
+    return (MINUS if value < 0 and rounded != 0 else "") + text
 
 
 def value(v: float | None, unit: str) -> str:
@@ -44,7 +45,7 @@ def value(v: float | None, unit: str) -> str:
 def signed_percent(v: float) -> str:
     """An evolution rate: ``+3,2 %`` / ``-1,0 %``."""
     text = value(v, "percent")
-    return text if text.startswith("-") or text == MISSING else "+" + text
+    return text if text.startswith(MINUS) or text == MISSING else "+" + text
 
 
 def french_date(day: dt.date) -> str:

@@ -248,8 +248,8 @@ def build_files(prepared: Prepared, scratch: Path, renderer: str = "builtin",
         shutil.move(str(path), scratch / f"report.{fmt_name}")
     shutil.rmtree(work)
     view = ReportView(prepared.context, prepared.published)
-    workbook.write(scratch / "tables.xlsx", SPECS, prepared.published, prepared.context["zones"],
-                   view.source_line(), stamp=edition)
+    workbook.write(scratch / "tables.xlsx", SPECS, prepared.published,
+                   prepared.context["zones"] + prepared.context["iris"], view.source_line(), stamp=edition)
     manifest.write(scratch, prepared, renderer, edition, started_at)
     return {name: scratch / name for name in OUTPUT_FILES if (scratch / name).exists()}
 
