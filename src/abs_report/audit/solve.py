@@ -18,27 +18,30 @@ class _Problem:
     def __init__(self, keys: list[Key], rows, model: Model):
         self.keys = keys
         pos = {k: i for i, k in enumerate(keys)}
-        a_eq, b_eq, a_ub, b_ub = [], [], [], []
+        eq_r, eq_c, eq_v, b_eq, ub_r, ub_c, ub_v, b_ub = [], [], [], [], [], [], [], []
         for row in rows:
-            coefs = np.zeros(len(keys))
-            const, slack = 0.0, 0.0
+            const, slack, terms = 0.0, 0.0, {}
             for k, a in row.terms.items():
                 if k in model.known:
                     value, rounding = model.known[k]
                     const += a * value
                     slack += abs(a) * rounding
                 else:
-                    coefs[pos[k]] += a
+                    terms[pos[k]] = terms.get(pos[k], 0.0) + a
             if row.equal and slack == 0:
-                a_eq.append(coefs); b_eq.append(-const)
+                eq_r += [len(b_eq)] * len(terms); eq_c += list(terms); eq_v += list(terms.values())
+                b_eq.append(-const)
             else:
-                a_ub.append(coefs); b_ub.append(-const + slack)
+                ub_r += [len(b_ub)] * len(terms); ub_c += list(terms); ub_v += list(terms.values())
+                b_ub.append(-const + slack)
                 if row.equal:
-                    a_ub.append(-coefs); b_ub.append(const + slack)
+                    ub_r += [len(b_ub)] * len(terms); ub_c += list(terms)
+                    ub_v += [-a for a in terms.values()]
+                    b_ub.append(const + slack)
         n = len(keys)
-        self.a_eq = sparse.csr_matrix(np.array(a_eq).reshape(-1, n))
+        self.a_eq = sparse.csr_matrix((eq_v, (eq_r, eq_c)), shape=(len(b_eq), n))
         self.b_eq = np.array(b_eq, float)
-        self.a_ub = sparse.csr_matrix(np.array(a_ub).reshape(-1, n))
+        self.a_ub = sparse.csr_matrix((ub_v, (ub_r, ub_c)), shape=(len(b_ub), n))
         self.b_ub = np.array(b_ub, float)
         self.integer = np.array([model.units.get(k, "count") == "count" for k in keys])
 
@@ -49,6 +52,21 @@ class _Problem:
                       b_eq=self.b_eq if self.a_eq.shape[0] else None,
                       bounds=(0, BIG), method="highs")
         return res.x if res.status == 0 else None
+
+    def push(self, targets: list[int], goal: float):
+        """A point lifting as many target cells as possible up to ``goal`` at once."""
+        n, t = len(self.keys), len(targets)
+        # Extra variables y_j <= x_j, y_j <= goal; maximise their sum.
+        link = sparse.hstack([-sparse.csr_matrix((np.ones(t), (np.arange(t), targets)), shape=(t, n)),
+                              sparse.identity(t, format="csr")])
+        a_ub = sparse.vstack([sparse.hstack([self.a_ub, sparse.csr_matrix((self.a_ub.shape[0], t))]), link])
+        b_ub = np.concatenate([self.b_ub, np.zeros(t)])
+        a_eq = sparse.hstack([self.a_eq, sparse.csr_matrix((self.a_eq.shape[0], t))])
+        bounds = [(0, BIG)] * n + [(0, goal)] * t
+        res = linprog(np.concatenate([np.zeros(n), -np.ones(t)]), A_ub=a_ub.tocsr(), b_ub=b_ub,
+                      A_eq=a_eq.tocsr() if self.a_eq.shape[0] else None,
+                      b_eq=self.b_eq if self.a_eq.shape[0] else None, bounds=bounds, method="highs")
+        return res.x[:n] if res.status == 0 else None
 
     def solve_integer(self, c: np.ndarray):
         cons = []
@@ -124,6 +142,15 @@ def _component_intervals(problem: _Problem, targets: list[int], rng) -> dict:
         x = problem.solve(c)
         if x is not None:
             seen_lo, seen_hi = np.minimum(seen_lo, x), np.maximum(seen_hi, x)
+    def settled(j):
+        return seen_hi[j] >= LEVEL + 1 and seen_hi[j] - seen_lo[j] >= 2
+
+    for _ in range(3):  # lift the cells still near the level, all together
+        low = [j for j in targets if not settled(j)]
+        x = problem.push(low, LEVEL + 1) if low else None
+        if x is None:
+            break
+        seen_lo, seen_hi = np.minimum(seen_lo, x), np.maximum(seen_hi, x)
     out = {}
     for j in targets:
         # Far from both criteria on continuous witnesses: integers cannot change the verdict.
