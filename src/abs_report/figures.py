@@ -22,7 +22,7 @@ import seaborn as sns  # noqa: E402
 from . import formatting as fmt  # noqa: E402
 from .catalogue import INDICATORS, MEASURES, label  # noqa: E402
 from .published import read as read_published  # noqa: E402
-from .tables import CHAPTER_TITLES, CHAPTERS, SPECS, TableSpec, specs_of  # noqa: E402
+from .tables import CHAPTER_TITLES, CHAPTERS, SHORT_LABELS, SPECS, TableSpec, specs_of  # noqa: E402
 
 ACCENT = "#0b5563"  # the territory
 MUTED = ("#7fa7ad", "#a9c3c7", "#c9d9db", "#d9c9a3", "#b5b5b5")  # comparison zones
@@ -162,7 +162,7 @@ class ReportView:
             return [Block(markdown=(
                 "Moins de deux quartiers du territoire comptent au moins 100 allocataires : aucun chiffre "
                 "par quartier ne peut être publié (secret statistique).\n"))]
-        header = "| Quartier (IRIS) | " + " | ".join(_short_label(i) for i in spec.items) + " |"
+        header = "| IRIS | " + " | ".join(SHORT_LABELS.get(i, _short_label(i)) for i in spec.items) + " |"
         lines, cells = [header, "|:---|" + "---:|" * len(spec.items)], []
         for q in iris:
             values = [self._text(spec.id, q, item) for item in spec.items]
@@ -187,19 +187,18 @@ class ReportView:
         return self._figure(spec, svg, _alt_text(spec.title, frame), list(frame["status"]))
 
     def index_chart(self, spec: TableSpec) -> list[Block]:
-        """Small multiples: each zone's index (first year = 100), one panel per item."""
+        """Each zone's index in the last year (first year = 100), bars grouped by item."""
+        first, last = self.context["years"][0], self.context["year"]
         data = []
         for item in spec.items:
             for z in self.zones:
-                for y in self.context["years"]:
-                    value, status, _ = self._get(spec.id, z, f"indice_{item}", y)
-                    data.append({"item": label(item), "zone": z["name"], "year": y,
-                                 "value": value if status == "published" else None, "status": status})
+                value, status, _ = self._get(spec.id, z, f"indice_{item}", last)
+                data.append({"item": label(item), "zone": z["name"], "value": value, "status": status,
+                             "unit": "ratio"})
         frame = pd.DataFrame(data)
-        svg = _index_svg(frame, [z["name"] for z in self.zones])
-        alt = (f"Courbes d'indice (base 100 en {self.context['years'][0]}) de "
-               + ", ".join(label(i).lower() for i in spec.items) + " pour " + _join([z["name"] for z in self.zones])
-               + ". Les valeurs figurent dans le tableau d'évolution et dans published.csv.")
+        svg = _bar_svg(frame, [z["name"] for z in self.zones], reference=100.0,
+                       xlabel=f"indice {last} (base 100 en {first})")
+        alt = _alt_text(f"{spec.title} : indice {last}, base 100 en {first}", frame)
         return self._figure(spec, svg, alt, list(frame["status"]))
 
     def _figure(self, spec: TableSpec, svg: str, alt: str, statuses: list[str]) -> list[Block]:
@@ -489,7 +488,8 @@ def _svg(fig) -> str:
     return buffer.getvalue()
 
 
-def _bar_svg(frame: pd.DataFrame, zone_order: list[str]) -> str:
+def _bar_svg(frame: pd.DataFrame, zone_order: list[str], reference: float | None = None,
+             xlabel: str | None = None) -> str:
     """Seaborn bars, territory in the accent colour; bars not published are marked ``s`` or ``nd``.
 
     One item: one bar per zone, zones named on the axis. Several items: bars grouped
@@ -514,39 +514,18 @@ def _bar_svg(frame: pd.DataFrame, zone_order: list[str]) -> str:
             text = fmt.value(row["value"], unit) if row["status"] == "published" else _status_text(row["status"])
             ax.annotate(text, (bar.get_width(), bar.get_y() + bar.get_height() / 2), xytext=(3, 0),
                         textcoords="offset points", va="center", fontsize=7)
+    if reference is not None:
+        ax.axvline(reference, color="#555555", linewidth=0.9, linestyle=":")
+        low = pd.to_numeric(frame["value"], errors="coerce").min()
+        ax.set_xlim(left=max(0.0, min(reference, low if pd.notna(low) else reference) * 0.8))
     ax.set_ylabel("")
-    ax.set_xlabel({"percent": "en %", "euro": "en €", "ratio": ""}.get(unit, "effectif"), fontsize=8)
+    ax.set_xlabel(xlabel or {"percent": "en %", "euro": "en €", "ratio": ""}.get(unit, "effectif"), fontsize=8)
     ax.tick_params(labelsize=8)
     if not single:
         ax.legend(title="", frameon=False, fontsize=7.5, loc="upper center", bbox_to_anchor=(0.5, -0.12),
                   ncol=min(len(zone_order), 3))
     ax.margins(x=0.16)
     fig.tight_layout()
-    return _svg(fig)
-
-
-def _index_svg(frame: pd.DataFrame, zone_order: list[str]) -> str:
-    items = list(dict.fromkeys(frame["item"]))
-    cols = 2
-    rows = (len(items) + 1) // cols
-    fig, axes = plt.subplots(rows, cols, figsize=(6.3, 2.2 * rows + 0.6), sharex=True, squeeze=False)
-    palette = _palette(zone_order)
-    for ax, item in zip(axes.flat, items):
-        sub = frame[frame["item"] == item].dropna(subset=["value"])
-        for zone in zone_order:
-            line = sub[sub["zone"] == zone]
-            if not line.empty:
-                ax.plot(line["year"], line["value"].astype(float), marker="o", markersize=3,
-                        color=palette[zone], linewidth=2.4 if zone == zone_order[0] else 1.4, label=zone)
-        ax.axhline(100, color="#999999", linewidth=0.8, linestyle=":")
-        ax.set_title(item, fontsize=8.5)
-        ax.set_xticks(sorted(frame["year"].unique()))
-        ax.tick_params(labelsize=7.5)
-    for ax in list(axes.flat)[len(items):]:
-        ax.set_visible(False)
-    handles, labels = axes.flat[0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="lower center", ncol=min(len(zone_order), 3), frameon=False, fontsize=7.5)
-    fig.tight_layout(rect=(0, 0.08, 1, 1))
     return _svg(fig)
 
 

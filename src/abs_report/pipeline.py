@@ -150,8 +150,13 @@ def build_context(params: ReportParams, dataset: Dataset, geography: Geography,
 
 
 def evolution_years(params: ReportParams, dataset: Dataset, span: int = 5) -> tuple[int, ...]:
-    """Up to ``span`` years ending with the report's year, as far as the data go."""
-    return tuple(y for y in dataset.years() if params.year - span < y <= params.year)
+    """The first year available within ``span`` years of the report's year, and that year.
+
+    Each year shown needs its own batch mask (the costly step of a first
+    report), so the evolution chapter compares two years rather than five.
+    """
+    years = [y for y in dataset.years() if params.year - span < y <= params.year]
+    return tuple(sorted({years[0], params.year}))
 
 
 def iris_of(params: ReportParams, dataset: Dataset) -> tuple[Zone, ...]:
@@ -161,8 +166,8 @@ def iris_of(params: ReportParams, dataset: Dataset) -> tuple[Zone, ...]:
     obs = dataset.observations
     codes = obs.loc[(obs["zone_level"] == "iris") & obs["zone_code"].str.startswith(params.territory.code)
                     & (obs["year"] == params.year), "zone_code"].unique()
-    # Sources carry no IRIS names: the quartier is named by its code within the commune.
-    return tuple(Zone("iris", c, f"Quartier {c[5:]}") for c in sorted(codes))
+    # Sources carry no IRIS names: a quartier is named by its code within the commune.
+    return tuple(Zone("iris", c, c[5:]) for c in sorted(codes))
 
 
 def prepare(params: ReportParams, dataset: Dataset, geography: Geography, protect=None) -> Prepared:

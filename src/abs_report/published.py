@@ -107,7 +107,7 @@ def build(specs: tuple[TableSpec, ...], zones: tuple[Zone, ...], year: int, cell
         elif spec.kind == "index":
             for zone in zones:
                 for item in spec.items:
-                    for y in years or (year,):
+                    for y in [y for y in years if y != first] or [year]:
                         value, status = _change_row(lookup, zone, item, first, y, "index")
                         rows.append((spec.id, zone.code, zone.level, y, f"indice_{item}", "ratio",
                                      item, item, value, status))

@@ -11,7 +11,7 @@ Kinds
 table      items in rows, the territory and each comparison zone in columns
 bar        the same numbers as horizontal bars (territory highlighted)
 evolution  items in rows; first and last year for each zone, and the evolution rate
-index      a line chart of each zone's index (first year = 100) for one item per panel
+index      bars of each zone's index in the last year (first year = 100), grouped by item
 iris       items in columns, the territory's IRIS in rows (commune reports only)
 """
 
@@ -121,12 +121,25 @@ SPECS: tuple[TableSpec, ...] = (
               ("foyers_aah", "part_aah", "foyers_aeeh")),
     TableSpec("T13_evolution", "evolution", "Évolution des principaux effectifs", EVOLUTION_ITEMS,
               kind="evolution"),
-    TableSpec("G07_evolution", "evolution", "Évolution comparée (indice base 100 la première année)",
+    TableSpec("G07_evolution", "evolution", "Évolution comparée des effectifs",
               ("foyers_allocataires", "foyers_rsa", "foyers_ppa", "foyers_aides_logement"), kind="index"),
     TableSpec("T14_quartiers", "quartiers", "Indicateurs par quartier (IRIS)",
               ("foyers_allocataires", "personnes_couvertes", "familles_monoparentales", "part_monoparentales",
                "foyers_rsa", "part_rsa", "foyers_aides_logement", "part_aides_logement"), kind="iris"),
 )
+
+
+SHORT_LABELS = MappingProxyType({
+    "foyers_allocataires": "Foyers allocataires",
+    "personnes_couvertes": "Personnes couvertes",
+    "familles_monoparentales": "Familles monoparentales",
+    "part_monoparentales": "Part monoparentales",
+    "foyers_rsa": "Foyers au RSA",
+    "part_rsa": "Part RSA",
+    "foyers_aides_logement": "Foyers aidés logement",
+    "part_aides_logement": "Part aidés logement",
+})
+"""Column headers of the quartiers table, where eight columns share the page width."""
 
 
 def specs_of(chapter: str) -> tuple[TableSpec, ...]:
