@@ -465,8 +465,13 @@ def _definition(item: str) -> str:
     if item in MEASURES:
         return MEASURES[item].definition
     ind = INDICATORS[item]
-    return (f"{ind.definition} Numérateur : {label(ind.numerator).lower()} ; "
-            f"dénominateur : {label(ind.denominator).lower()}.")
+    return (f"{ind.definition} Numérateur : {_lower_first(label(ind.numerator))} ; "
+            f"dénominateur : {_lower_first(label(ind.denominator))}.")
+
+
+def _lower_first(text: str) -> str:
+    """``Foyers au RSA`` -> ``foyers au RSA``; acronyms (``AAH``) stay as they are."""
+    return text if text[:2].isupper() else text[:1].lower() + text[1:]
 
 
 def _short_label(item: str) -> str:
