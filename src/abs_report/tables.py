@@ -21,18 +21,15 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Literal
 
-from .catalogue import INDICATORS, MEASURES
+from .catalogue import INDICATORS, MEASURES, THEMES
 
 Kind = Literal["table", "bar", "evolution", "index", "iris"]
 
 CHAPTER_TITLES = MappingProxyType({
     "synthese": "Synthèse",
-    "ensemble": "Vue d'ensemble",
-    "familles": "Composition des familles",
-    "precarite": "Revenus et précarité",
-    "logement": "Logement",
-    "enfance": "Petite enfance, enfance, jeunesse",
-    "handicap": "Handicap",
+    # Thematic chapters take their titles from the measure themes of the catalogue.
+    **{theme: THEMES[theme] for theme in ("ensemble", "familles", "precarite", "logement", "enfance",
+                                          "handicap")},
     "evolution": "Évolution sur cinq ans",
     "quartiers": "Quartiers",
 })
