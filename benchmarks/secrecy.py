@@ -37,7 +37,7 @@ def _published(cells: pd.DataFrame) -> pd.DataFrame:
         "table_id": "bench", "zone_code": cells["zone_code"], "zone_level": cells["zone_level"],
         "year": cells["year"].astype(str), "measure": cells["measure"],
         "unit": cells["measure"].map(lambda m: MEASURES[m].unit), "numerator": "", "denominator": "",
-        "value": cells["value"].map(lambda v: f"{v:g}").where(shown, ""), "status": cells["status"]})
+        "value": cells["value"].map(lambda v: format(v, ".15g")).where(shown, ""), "status": cells["status"]})
 
 
 def run() -> dict:
@@ -57,7 +57,8 @@ def run() -> dict:
     audit_s = time.perf_counter() - start
     out = {"protect_seconds": round(protect_s, 1), "audit_seconds": round(audit_s, 1),
            "cells": len(protection.cells), "audit_checked": result.n_checked,
-           "audit_failures": len(result.failures), "passes": protection.passes}
+           "audit_failures": [str(f) for f in result.failures], "mask_hash": protection.mask_hash,
+           "passes": protection.passes}
     print(json.dumps(out, indent=1))
     return out
 

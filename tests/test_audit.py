@@ -97,3 +97,10 @@ def test_cli_exit_codes(tmp_path, capsys):
     (bad / "x" / "published.csv").write_text("zone_code,value\n38185,3\n")
     assert main(["audit", str(bad)]) == 2
     assert main(["audit", str(tmp_path / "nowhere")]) == 2
+
+
+def test_printed_rounding_is_read_from_the_digits():
+    from abs_report.audit.published import half_unit
+    assert half_unit("12.3") == pytest.approx(0.05)
+    assert half_unit("1200") == pytest.approx(0.5)
+    assert half_unit("1.23457e+06") == pytest.approx(5.0)

@@ -19,7 +19,7 @@ def long_rows(rows: list[tuple[str, str, dict[str, float]]], year: int = 2024) -
 def as_published(cells: pd.DataFrame, table_id: str = "T_test") -> pd.DataFrame:
     """A ``published.csv`` frame from protected cells (value empty unless published)."""
     shown = cells["status"] == "published"
-    value = cells["value"].map(lambda v: f"{v:g}").where(shown, "")
+    value = cells["value"].map(lambda v: format(v, ".15g")).where(shown, "")
     return pd.DataFrame({
         "table_id": table_id, "zone_code": cells["zone_code"].astype(str),
         "zone_level": cells["zone_level"], "year": cells["year"].astype(str),

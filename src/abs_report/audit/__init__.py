@@ -19,7 +19,7 @@ import pandas as pd
 from ..geography import Geography
 from .model import build_model
 from .published import check_frame, combine, read_published
-from .solve import LEVEL, intervals
+from .solve import discloses, intervals
 
 
 @dataclass(frozen=True)
@@ -47,19 +47,6 @@ class AuditResult:
     @property
     def ok(self) -> bool:
         return not self.failures
-
-
-def _discloses(lower: float, upper: float, unit: str) -> bool:
-    """Exact (a single value), or for a count an upper bound under 5.
-
-    An amount in euros is judged on exactness only, within 1 % (printed
-    amounts carry rounding): "under 5 euros" says nothing about a count.
-    """
-    if upper <= 1e-6:
-        return False  # known to be zero: zeros are published anyway
-    if unit == "euro":
-        return upper - lower < max(1.0, 0.01 * upper)
-    return upper < LEVEL - 1e-6 or upper - lower < 1.0 - 1e-6
 
 
 def _truth_lookup(truth: pd.DataFrame | None) -> dict:
@@ -95,7 +82,7 @@ def audit_published(frames: list[pd.DataFrame], geography: Geography,
     failures = []
     for key in checked:
         lower, upper = bounds.get(key, (0.0, np.inf))
-        if not _discloses(lower, upper, model.units.get(key, "count")):
+        if not discloses(lower, upper, model.units.get(key, "count")):
             continue
         true = known_truth.get(key)
         if true is not None and true <= 0:

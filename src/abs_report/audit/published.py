@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 import numpy as np
@@ -45,11 +46,15 @@ def check_frame(frame: pd.DataFrame, origin: str = "published") -> None:
 
 
 def half_unit(text: str) -> float:
-    """Half of the last printed digit: the rounding a printed number may carry."""
-    text = text.strip()
-    if "." in text:
-        return 0.5 * 10.0 ** -len(text.split(".")[1])
-    return 0.5
+    """Half of the last printed digit: the rounding a printed number may carry.
+
+    ``12.3`` -> 0.05, ``1200`` -> 0.5, ``1.23457e+06`` -> 5.
+    """
+    try:
+        exponent = Decimal(text.strip()).as_tuple().exponent
+    except InvalidOperation:
+        return 0.5
+    return 0.5 * 10.0 ** int(exponent)
 
 
 @dataclass(frozen=True)

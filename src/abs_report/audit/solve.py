@@ -12,6 +12,21 @@ LEVEL = 5.0
 BIG = 1e12
 
 
+def discloses(lower: float, upper: float, unit: str) -> bool:
+    """Exact (a single value), or for a count an upper bound under 5.
+
+    An amount in euros is judged on exactness only, within 1 % (printed
+    amounts carry rounding): "under 5 euros" says nothing about a count.
+    """
+    if np.isnan(upper) or np.isnan(lower):
+        return True  # inconsistent model: cannot prove the cell safe
+    if upper <= 1e-6:
+        return False  # known to be zero: zeros are published anyway
+    if unit == "euro":
+        return upper - lower < max(1.0, 0.01 * upper)
+    return upper < LEVEL - 1e-6 or upper - lower < 1.0 - 1e-6
+
+
 class _Problem:
     """One connected group of unknown cells with its constraints."""
 
@@ -43,14 +58,16 @@ class _Problem:
         self.b_eq = np.array(b_eq, float)
         self.a_ub = sparse.csr_matrix((ub_v, (ub_r, ub_c)), shape=(len(b_ub), n))
         self.b_ub = np.array(b_ub, float)
-        self.integer = np.array([model.units.get(k, "count") == "count" for k in keys])
+        self.units = [model.units.get(k, "count") for k in keys]
+        self.integer = np.array([u == "count" for u in self.units])
 
     def solve(self, c: np.ndarray):
         res = linprog(c, A_ub=self.a_ub if self.a_ub.shape[0] else None,
                       b_ub=self.b_ub if self.a_ub.shape[0] else None,
                       A_eq=self.a_eq if self.a_eq.shape[0] else None,
                       b_eq=self.b_eq if self.a_eq.shape[0] else None,
-                      bounds=(0, BIG), method="highs")
+                      bounds=(0, None), method="highs")
+        self.unbounded = res.status == 3
         return res.x if res.status == 0 else None
 
     def push(self, targets: list[int], goal: float):
@@ -62,7 +79,7 @@ class _Problem:
         a_ub = sparse.vstack([sparse.hstack([self.a_ub, sparse.csr_matrix((self.a_ub.shape[0], t))]), link])
         b_ub = np.concatenate([self.b_ub, np.zeros(t)])
         a_eq = sparse.hstack([self.a_eq, sparse.csr_matrix((self.a_eq.shape[0], t))])
-        bounds = [(0, BIG)] * n + [(0, goal)] * t
+        bounds = [(0, None)] * n + [(0, goal)] * t
         res = linprog(np.concatenate([np.zeros(n), -np.ones(t)]), A_ub=a_ub.tocsr(), b_ub=b_ub,
                       A_eq=a_eq.tocsr() if self.a_eq.shape[0] else None,
                       b_eq=self.b_eq if self.a_eq.shape[0] else None, bounds=bounds, method="highs")
@@ -74,14 +91,17 @@ class _Problem:
             cons.append(LinearConstraint(self.a_eq, self.b_eq, self.b_eq))
         if self.a_ub.shape[0]:
             cons.append(LinearConstraint(self.a_ub, -np.inf, self.b_ub))
-        res = milp(c, constraints=cons, integrality=self.integer.astype(int), bounds=Bounds(0, BIG))
+        res = milp(c, constraints=cons, integrality=self.integer.astype(int), bounds=Bounds(0, np.inf))
+        self.unbounded = res.status == 3
         return res.x if res.status == 0 else None
 
     def extreme(self, j: int, sense: float, integer: bool) -> float:
         c = np.zeros(len(self.keys))
         c[j] = -sense
         x = (self.solve_integer if integer else self.solve)(c)
-        return float("nan") if x is None else float(x[j])
+        if x is None:
+            return sense * np.inf if self.unbounded else float("nan")
+        return float(x[j])
 
 
 def _groups(model: Model) -> list[tuple[list[Key], list]]:
@@ -143,7 +163,11 @@ def _component_intervals(problem: _Problem, targets: list[int], rng) -> dict:
         if x is not None:
             seen_lo, seen_hi = np.minimum(seen_lo, x), np.maximum(seen_hi, x)
     def settled(j):
-        return seen_hi[j] >= LEVEL + 1 and seen_hi[j] - seen_lo[j] >= 2
+        # Witnesses give a sub-interval: enough when even it is safe. Counts keep a
+        # margin of one so that integrality cannot turn the verdict.
+        if problem.integer[j]:
+            return seen_hi[j] >= LEVEL + 1 and seen_hi[j] - seen_lo[j] >= 2
+        return np.isfinite(seen_hi[j]) and not discloses(seen_lo[j], seen_hi[j], problem.units[j])
 
     for _ in range(3):  # lift the cells still near the level, all together
         low = [j for j in targets if not settled(j)]
@@ -153,8 +177,7 @@ def _component_intervals(problem: _Problem, targets: list[int], rng) -> dict:
         seen_lo, seen_hi = np.minimum(seen_lo, x), np.maximum(seen_hi, x)
     out = {}
     for j in targets:
-        # Far from both criteria on continuous witnesses: integers cannot change the verdict.
-        if seen_hi[j] >= LEVEL + 1 and seen_hi[j] - seen_lo[j] >= 2:
+        if settled(j):
             out[problem.keys[j]] = (float(seen_lo[j]), float(seen_hi[j]))  # a sub-interval
             continue
         integer = bool(problem.integer[j])
@@ -164,5 +187,8 @@ def _component_intervals(problem: _Problem, targets: list[int], rng) -> dict:
             hi_i, lo_i = problem.extreme(j, +1.0, True), problem.extreme(j, -1.0, True)
             if not np.isnan(hi_i):
                 hi, lo = hi_i, lo_i
-        out[problem.keys[j]] = (lo, np.inf if hi >= BIG * 0.5 else hi)
+        if np.isnan(hi) or np.isnan(lo):
+            # No consistent table at all: the publication contradicts a public fact.
+            hi, lo = np.nan, np.nan
+        out[problem.keys[j]] = (lo, hi)
     return out

@@ -49,12 +49,14 @@ class _Component:
 class Attacker:
     """Bounds of hidden cells given the true values and the relations."""
 
-    def __init__(self, values: np.ndarray, system: LinearSystem, level: float, delta: float = 1.0,
-                 seed: int = 0):
+    def __init__(self, values: np.ndarray, system: LinearSystem, level: float,
+                 delta: float | np.ndarray = 1.0, seed: int = 0):
         self.truth = np.nan_to_num(np.asarray(values, float), nan=0.0)
         self.known = ~np.isnan(np.asarray(values, float))
         self.eq, self.ineq = system.eq.tocsr(), system.ineq.tocsr()
-        self.level, self.delta = float(level), float(delta)
+        self.level = float(level)
+        # How far from its true value a witness must move a cell (per cell: amounts use 1 %).
+        self.delta = np.broadcast_to(np.asarray(delta, float), self.truth.shape).copy()
         # A finite cap keeps every LP bounded; reaching it means "unbounded".
         self.cap = 2.0 * float(self.truth.max(initial=0.0)) + 1000.0
         self.rng = np.random.default_rng(seed)
@@ -159,6 +161,7 @@ class Attacker:
 
     def _component_exposed(self, comp: _Component, local: np.ndarray, hidden: np.ndarray) -> list[Exposure]:
         truth = self.truth[comp.cells]
+        delta = self.delta[comp.cells]
         tol = 1e-6 * np.maximum(1.0, np.abs(truth))
         small = truth < self.level
         pending = set(local.tolist())
@@ -166,7 +169,7 @@ class Attacker:
         def certify(x):
             if x is None:
                 return
-            ok = np.where(small, x >= self.level - tol, np.abs(x - truth) >= self.delta - tol)
+            ok = np.where(small, x >= self.level - tol, np.abs(x - truth) >= delta - tol)
             pending.difference_update(np.flatnonzero(ok).tolist())
 
         for _ in range(3):
@@ -252,6 +255,7 @@ class Attacker:
         return None
 
     def _single(self, comp: _Component, j: int, t: float, tol: float) -> Exposure | None:
+        delta = self.delta[comp.cells[j]]
         upper = self._bound(comp, j, +1.0)
         if np.isnan(upper):
             return None  # infeasible component: the data contradicts a fact; nothing to derive
@@ -260,12 +264,12 @@ class Attacker:
             if upper >= self.level - tol or (upper <= tol and t <= tol):
                 return None
             lower = self._bound(comp, j, -1.0)
-            return Exposure(int(comp.cells[j]), lower, upper, bool(upper - lower < self.delta),
+            return Exposure(int(comp.cells[j]), lower, upper, bool(upper - lower < delta),
                             tuple(sorted(binding.items())))
-        if upper >= t + self.delta - tol:
+        if upper >= t + delta - tol:
             return None
         lower = self._bound(comp, j, -1.0)
-        if lower <= t - self.delta + tol:
+        if lower <= t - delta + tol:
             return None
         # Either direction frees the cell: keep both sensitivities (first seen wins).
         binding = {**self._binding(comp), **binding}

@@ -106,7 +106,8 @@ def protect(observations: pd.DataFrame, year: int, zones: Sequence[tuple[str, st
     checked = np.isin(status, [st.PRIMARY, st.THRESHOLD]) & ~alias
     result = suppress(values, system, hidden=status != st.PUBLISHED, checked=checked,
                       candidate=(status == st.PUBLISHED) & secret_measure,
-                      level=rules.protection_level, max_rounds=rules.max_rounds)
+                      level=rules.protection_level, max_rounds=rules.max_rounds,
+                      delta=_exactness(cells, values))
     if result.unresolved:
         raise RuntimeError(f"secondary suppression could not protect {len(result.unresolved)} cell(s)")
     status[result.secondary] = st.SECONDARY
@@ -115,6 +116,12 @@ def protect(observations: pd.DataFrame, year: int, zones: Sequence[tuple[str, st
               **result.passes, "secondary_total": int(result.secondary.sum()),
               "missing": int((status == st.MISSING).sum()), "lp_solved": result.lp_solved}
     return Protection(cells, passes, rules.version, mask_hash(cells))
+
+
+def _exactness(cells: pd.DataFrame, values: np.ndarray) -> np.ndarray:
+    """Width under which an interval counts as exact: 1 for counts, 1 % (at least 1) for euros."""
+    euro = cells["measure"].map(lambda m: MEASURES[m].unit == "euro").to_numpy(bool)
+    return np.where(euro, np.maximum(1.0, 0.01 * np.nan_to_num(np.abs(values))), 1.0)
 
 
 def _input_key(dataset_key: str, observations: pd.DataFrame, year: int, zones, rules: Rules,

@@ -165,7 +165,8 @@ class _Suppressor:
 
 
 def suppress(values: np.ndarray, system: LinearSystem, hidden: np.ndarray, checked: np.ndarray,
-             candidate: np.ndarray, level: float = 5, max_rounds: int = 60) -> Suppression:
+             candidate: np.ndarray, level: float = 5, max_rounds: int = 60,
+             delta: float | np.ndarray = 1.0) -> Suppression:
     """Choose secondary cells so that every checked cell is safe.
 
     Parameters
@@ -182,10 +183,12 @@ def suppress(values: np.ndarray, system: LinearSystem, hidden: np.ndarray, check
         Cells that may be hidden as partners (published, secret measures).
     level
         Protection level: a secret cell's feasible upper bound must reach it.
+    delta
+        Smallest width, per cell, of an interval that is not "a single value".
     """
     s = _Suppressor(values, system, hidden, checked, candidate, level)
     passes = {"secondary_heuristic": s.heuristic(np.flatnonzero(s.checked))}
-    attacker = Attacker(values, system, level)
+    attacker = Attacker(values, system, level, delta)
     to_check, unresolved = s.checked.copy(), set()
     for round_ in range(1, max_rounds + 2):
         exposures = [e for e in attacker.exposed(s.hidden, to_check) if e.cell not in unresolved]
