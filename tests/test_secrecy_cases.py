@@ -140,3 +140,17 @@ def test_rules_file_is_versioned(tmp_path):
     bad.write_text("version: '1'\nprimary:\n  threshold: true\n  unknown: 3\n")
     with pytest.raises(InputError):
         load_rules(bad)
+
+
+def test_mask_is_cached_and_shared(geography, tmp_path):
+    from abs_report.secrecy import load_or_protect
+    epci, communes = small_epci(geography, 4)
+    rows = [("commune", c, {"foyers_rsa": v}) for c, v in zip(communes, [3, 40, 55, 70])]
+    rows.append(("epci", epci, {"foyers_rsa": 168}))
+    obs = long_rows(rows)
+    zones = [("commune", c) for c in communes] + [("epci", epci)]
+    first = load_or_protect("demo", obs, 2024, zones, geography, RULES, tmp_path)
+    assert len(list((tmp_path / "masks").glob("*.parquet"))) == 1
+    again = load_or_protect("demo", obs, 2024, zones, geography, RULES, tmp_path)
+    assert again.mask_hash == first.mask_hash == protect(obs, 2024, zones, geography, RULES).mask_hash
+    assert again.passes == first.passes and again.rules_version == RULES.version
