@@ -4,7 +4,7 @@ Prints, as ratios and seconds: naive vs batch throughput, median seconds per rep
 the projected time for all of Isère (531 reports), the time of a no-change re-run and
 where a report's time goes. ``BENCH_N`` sets the number of communes (default 20,
 at least 20 for the figures the issue asks for); ``BENCH_WORKERS`` the batch workers.
-Then runs ``benchmarks.secrecy.run()`` when that module exists.
+Then runs ``benchmarks.secrecy.run()`` when that module exists, unless ``BENCH_SKIP_SECRECY`` is set.
 """
 
 from __future__ import annotations
@@ -160,6 +160,8 @@ def main() -> int:
     print("\nProfil d'un rapport")
     print(profile_one(next(iter(prepared.values())), work / "profile"))
 
+    if os.environ.get("BENCH_SKIP_SECRECY"):
+        return 0
     try:
         secrecy_bench = importlib.import_module("benchmarks.secrecy")
     except ModuleNotFoundError as exc:

@@ -495,33 +495,44 @@ def _svg(fig) -> str:
 
 def _bar_svg(frame: pd.DataFrame, zone_order: list[str], reference: float | None = None,
              xlabel: str | None = None) -> str:
-    """Seaborn bars, territory in the accent colour; bars not published are marked ``s`` or ``nd``.
+    """Horizontal bars, territory in the accent colour; bars not published are marked ``s`` or ``nd``.
 
     One item: one bar per zone, zones named on the axis. Several items: bars grouped
-    by item, zones in the legend.
+    by item, zones in the legend. Drawn with matplotlib's ``barh`` in seaborn's look
+    (its theme, its 0.75 colour saturation, its categorical axis): ``seaborn.barplot``
+    drew the same bars three times slower, and charts are most of a report's time.
     """
     items = list(dict.fromkeys(frame["item"]))
     single = len(items) == 1
-    plot = frame.assign(value=pd.to_numeric(frame["value"], errors="coerce").fillna(0.0))
+    numbers = pd.to_numeric(frame["value"], errors="coerce")
+    values = dict(zip(zip(frame["item"], frame["zone"]), numbers.fillna(0.0)))
+    rows = dict(zip(zip(frame["item"], frame["zone"]), zip(frame["value"], frame["status"])))
     height = 0.3 * len(zone_order) + 0.7 if single else 0.17 * len(frame) + 0.25 * len(items) + 0.9
     fig, ax = plt.subplots(figsize=(6.3, height))
-    if single:
-        sns.barplot(data=plot, y="zone", x="value", hue="zone", palette=_palette(zone_order),
-                    order=zone_order, hue_order=zone_order, legend=False, ax=ax, width=0.7)
-    else:
-        sns.barplot(data=plot, y="item", x="value", hue="zone", palette=_palette(zone_order),
-                    hue_order=zone_order, order=items, ax=ax, width=0.82)
+    colours = _palette(zone_order)
     unit = frame["unit"].iloc[0]
-    for container, zone in zip(ax.containers, zone_order):
-        sub = frame[frame["zone"] == zone].set_index("item").loc[items]
-        bars = list(container)
-        for bar, (_, row) in zip(bars, sub.iterrows()):
-            text = fmt.value(row["value"], unit) if row["status"] == "published" else _status_text(row["status"])
+    labels = zone_order if single else items
+    for index, zone in enumerate(zone_order):
+        if single:
+            width, positions = 0.7, [float(index)]
+        else:
+            width = 0.82 / len(zone_order)
+            positions = [i + width * index + width / 2 - 0.41 for i in range(len(items))]
+        colour = sns.desaturate(colours[zone], 0.75)
+        bars = ax.barh([y - width / 2 for y in positions], [values[(item, zone)] for item in items],
+                       height=width, align="edge", color=colour, facecolor=colour,
+                       label=None if single else zone)
+        for bar, item in zip(bars, items):
+            value, status = rows[(item, zone)]
+            text = fmt.value(value, unit) if status == "published" else _status_text(status)
             ax.annotate(text, (bar.get_width(), bar.get_y() + bar.get_height() / 2), xytext=(3, 0),
                         textcoords="offset points", va="center", fontsize=7)
+    ax.set_yticks(range(len(labels)), labels)
+    ax.yaxis.grid(False)
+    ax.set_ylim(len(labels) - 0.5, -0.5)
     if reference is not None:
         ax.axvline(reference, color="#555555", linewidth=0.9, linestyle=":")
-        low = pd.to_numeric(frame["value"], errors="coerce").min()
+        low = numbers.min()
         ax.set_xlim(left=max(0.0, min(reference, low if pd.notna(low) else reference) * 0.8))
     ax.set_ylabel("")
     ax.set_xlabel(xlabel or {"percent": "en %", "euro": "en €", "ratio": ""}.get(unit, "effectif"), fontsize=8)
