@@ -84,6 +84,20 @@ def _latest_summary(outputs: Path) -> dict:
     return json.loads(latest.read_text(encoding="utf-8"))
 
 
+def _check_markdown(notebook: Path) -> None:
+    """The renderer's direct Markdown is nbconvert's, byte for byte, on this report."""
+    import re
+
+    import nbformat
+
+    from abs_report import render
+
+    clean = render.presentable_notebook(nbformat.read(notebook, as_version=4), Path(tempfile.mkdtemp()))
+    ours = re.sub(r"\n{3,}", "\n\n", render._cells_markdown(clean)).strip() + "\n"
+    if ours != render._nbconvert_markdown(clean):
+        raise SystemExit(f"Markdown différent de celui de nbconvert : {notebook}")
+
+
 def profile_one(prepared, folder: Path) -> str:
     """Where one report's time goes, measured in-process with a pre-started kernel."""
     from abs_report.execute import provided_kernel
@@ -97,6 +111,7 @@ def profile_one(prepared, folder: Path) -> str:
         profiler = cProfile.Profile()
         with provided_kernel(kernel):
             profiler.runcall(build_files, prepared, kernel.cwd)
+        _check_markdown(kernel.cwd / "report.ipynb")
         kernel.shutdown()
     finally:
         pool.close()
