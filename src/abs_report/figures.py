@@ -16,6 +16,7 @@ import matplotlib
 
 matplotlib.use("svg")
 import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.layout_engine import TightLayoutEngine  # noqa: E402
 import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
 
@@ -541,7 +542,9 @@ def _bar_svg(frame: pd.DataFrame, zone_order: list[str], reference: float | None
         ax.legend(title="", frameon=False, fontsize=7.5, loc="upper center", bbox_to_anchor=(0.5, -0.12),
                   ncol=min(len(zone_order), 3))
     ax.margins(x=0.16)
-    fig.tight_layout()
+    # fig.tight_layout() without leaving a layout engine on the figure: with one,
+    # savefig draws the whole chart an extra time before drawing it for real.
+    TightLayoutEngine().execute(fig)
     return _svg(fig)
 
 
