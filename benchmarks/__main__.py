@@ -41,9 +41,19 @@ def _batch_command(codes: list[str], outputs: Path, *extra: str) -> list[str]:
 
 
 def _timed(command: list[str], **kwargs) -> float:
+    return _timed_cpu(command, **kwargs)[0]
+
+
+def _timed_cpu(command: list[str], **kwargs) -> tuple[float, float]:
+    """Wall seconds and CPU seconds (user + system, every descendant process) of a command."""
+    import resource
+
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     subprocess.run(command, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, **kwargs)
-    return time.perf_counter() - start
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
 def prepare_all(codes: list[str], outputs: Path):
@@ -144,7 +154,12 @@ def main() -> int:
 
     naive = run_naive(prepared, work / "naive")
     extra = ["--workers", workers] if workers else []
-    batch_wall = _timed(_batch_command(codes, work / "batch", "--force", *extra))
+    # A batch of one report per worker measures the fixed cost (start-up, workers, first kernels).
+    from abs_report.batch import default_workers
+
+    small = codes[:int(workers) if workers else default_workers()]
+    small_wall = _timed(_batch_command(small, work / "batch-small", "--force", *extra))
+    batch_wall, batch_cpu = _timed_cpu(_batch_command(codes, work / "batch", "--force", *extra))
     summary = _latest_summary(work / "batch")
     per_report = [r["seconds"] for r in summary["reports"] if r["status"] == "built"]
     rerun = _timed(_batch_command(codes, work / "batch", *extra))
@@ -155,6 +170,9 @@ def main() -> int:
     # Conservative: the batch's whole wall time (start-up included) spread over its reports.
     per_report_wall = batch_wall / len(codes)
     isere = ISERE_REPORTS * per_report_wall
+    # Linear, through the two measured batches: start-up once, then the marginal rate.
+    marginal = (batch_wall - small_wall) / max(1, len(codes) - len(small))
+    isere_linear = batch_wall + (ISERE_REPORTS - len(codes)) * marginal
     phases = {}
     for r in summary["reports"]:
         for k, v in r.get("timings", {}).items():
@@ -165,9 +183,13 @@ def main() -> int:
     print(f"  batch : {batch_wall:7.1f} s pour {len(codes)} rapports ({summary['counts']['built']} construits ; "
           f"médiane {statistics.median(per_report):.2f} s par rapport dans un worker ; "
           f"{per_report_wall:.2f} s de débit par rapport)")
+    print(f"  batch : {batch_cpu:.1f} s de CPU (tous processus), soit {batch_cpu / len(codes):.2f} s CPU par rapport ; "
+          f"{len(small)} rapport(s) seuls : {small_wall:.1f} s (coût fixe) ; {marginal:.2f} s marginal par rapport")
     print(f"  ratio naïf / batch : {ratio:.1f}x (objectif >= {TARGETS['ratio']:.0f}x)")
     print(f"  projection Isère ({ISERE_REPORTS} rapports, PDF + HTML) : {isere / 60:.1f} min "
-          f"(objectif < {TARGETS['isere_minutes']:.0f} min)")
+          f"en répartissant le démarrage sur {len(codes)} rapports (pessimiste), {isere_linear / 60:.1f} min "
+          f"en démarrage + débit marginal (objectif < {TARGETS['isere_minutes']:.0f} min)")
+    print(f"  charge de la machine (1, 5, 15 min) : {', '.join(f'{x:.1f}' for x in os.getloadavg())}")
     print(f"  relance sans changement : {rerun:.1f} s, {rerun_summary['counts']['skipped']} rapports à jour "
           f"(objectif < {TARGETS['rerun_seconds']:.0f} s)")
     print("  phases dans les workers (médianes) : "
