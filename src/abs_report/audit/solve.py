@@ -99,9 +99,15 @@ class _Problem:
         c = np.zeros(len(self.keys))
         c[j] = -sense
         x = (self.solve_integer if integer else self.solve)(c)
+        self.last_integral = x is not None and self.is_integral(x)
         if x is None:
             return sense * np.inf if self.unbounded else float("nan")
         return float(x[j])
+
+    def is_integral(self, x: np.ndarray) -> bool:
+        """Every count of ``x`` whole: an LP optimum that is also the integer optimum."""
+        counts = x[self.integer]
+        return bool(np.all(np.abs(counts - np.round(counts)) <= 1e-7))
 
 
 def _groups(model: Model) -> list[tuple[list[Key], list]]:
@@ -182,9 +188,13 @@ def _component_intervals(problem: _Problem, targets: list[int], rng) -> dict:
             continue
         integer = bool(problem.integer[j])
         hi = problem.extreme(j, +1.0, False)
+        hi_whole = problem.last_integral
         lo = problem.extreme(j, -1.0, False)
+        lo_whole = problem.last_integral
         if integer and (hi < LEVEL + 1 or hi - lo < 2):
-            hi_i, lo_i = problem.extreme(j, +1.0, True), problem.extreme(j, -1.0, True)
+            # An LP optimum with whole counts is already the integer optimum.
+            hi_i = hi if hi_whole else problem.extreme(j, +1.0, True)
+            lo_i = lo if lo_whole else problem.extreme(j, -1.0, True)
             if not np.isnan(hi_i):
                 hi, lo = hi_i, lo_i
         if np.isnan(hi) or np.isnan(lo):
