@@ -72,10 +72,16 @@ def prepare_all(codes: list[str], outputs: Path):
     return prepared
 
 
-def run_naive(prepared: dict, folder: Path) -> list[float]:
-    """papermill CLI then a separate render process, one territory after another."""
+def run_naive(prepared: dict, folder: Path, cpu: list | None = None) -> list[float]:
+    """papermill CLI then a separate render process, one territory after another.
+
+    ``cpu``, when given, receives the CPU seconds (user + system) of those processes.
+    """
+    import resource
+
     from benchmarks.naive import prepare_folder
 
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     seconds = []
     for code, item in prepared.items():
         target = folder / code
@@ -86,6 +92,9 @@ def run_naive(prepared: dict, folder: Path) -> list[float]:
                        cwd=Path(__file__).resolve().parents[1])
         seconds.append(time.perf_counter() - start)
         print(f"  naïf {code} : {seconds[-1]:.1f} s", flush=True)
+    if cpu is not None:
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu.append((after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime))
     return seconds
 
 
@@ -152,7 +161,8 @@ def main() -> int:
     print(f"Préparation des données (découpe + masques, une fois, hors chronométrage) : "
           f"{time.perf_counter() - start:.1f} s", flush=True)
 
-    naive = run_naive(prepared, work / "naive")
+    naive_cpu: list[float] = []
+    naive = run_naive(prepared, work / "naive", naive_cpu)
     extra = ["--workers", workers] if workers else []
     # A batch of one report per worker measures the fixed cost (start-up, workers, first kernels).
     from abs_report.batch import default_workers
@@ -186,6 +196,13 @@ def main() -> int:
     print(f"  batch : {batch_cpu:.1f} s de CPU (tous processus), soit {batch_cpu / len(codes):.2f} s CPU par rapport ; "
           f"{len(small)} rapport(s) seuls : {small_wall:.1f} s (coût fixe) ; {marginal:.2f} s marginal par rapport")
     print(f"  ratio naïf / batch : {ratio:.1f}x (objectif >= {TARGETS['ratio']:.0f}x)")
+    # On a machine shared with other jobs the batch's processes get only a share of the
+    # cores; CPU seconds do not depend on that share.
+    cores = default_workers()
+    print(f"  en CPU : naïf {naive_cpu[0]:.1f} s, batch {batch_cpu:.1f} s, ratio {naive_cpu[0] / batch_cpu:.1f}x ; "
+          f"sur {cores} cœurs libres : ratio {naive_cpu[0] / (batch_cpu / cores):.1f}x, Isère "
+          f"{(small_wall + ISERE_REPORTS * batch_cpu / len(codes) / cores) / 60:.1f} min "
+          "(coût fixe mesuré + CPU par rapport réparti sur les cœurs)")
     print(f"  projection Isère ({ISERE_REPORTS} rapports, PDF + HTML) : {isere / 60:.1f} min "
           f"en répartissant le démarrage sur {len(codes)} rapports (pessimiste), {isere_linear / 60:.1f} min "
           f"en démarrage + débit marginal (objectif < {TARGETS['isere_minutes']:.0f} min)")
