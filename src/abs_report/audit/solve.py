@@ -100,6 +100,7 @@ class _Problem:
         c[j] = -sense
         x = (self.solve_integer if integer else self.solve)(c)
         self.last_integral = x is not None and self.is_integral(x)
+        self.last_x = x
         if x is None:
             return sense * np.inf if self.unbounded else float("nan")
         return float(x[j])
@@ -189,8 +190,16 @@ def _component_intervals(problem: _Problem, targets: list[int], rng) -> dict:
         integer = bool(problem.integer[j])
         hi = problem.extreme(j, +1.0, False)
         hi_whole = problem.last_integral
+        if problem.last_x is not None:
+            # Every optimum is a table consistent with the model: a witness for all cells.
+            seen_lo, seen_hi = np.minimum(seen_lo, problem.last_x), np.maximum(seen_hi, problem.last_x)
+            if settled(j):
+                out[problem.keys[j]] = (float(seen_lo[j]), float(seen_hi[j]))  # a sub-interval
+                continue
         lo = problem.extreme(j, -1.0, False)
         lo_whole = problem.last_integral
+        if problem.last_x is not None:
+            seen_lo, seen_hi = np.minimum(seen_lo, problem.last_x), np.maximum(seen_hi, problem.last_x)
         if integer and (hi < LEVEL + 1 or hi - lo < 2):
             # An LP optimum with whole counts is already the integer optimum.
             hi_i = hi if hi_whole else problem.extreme(j, +1.0, True)
