@@ -19,7 +19,7 @@ from . import primary as st
 from .relations import build_system
 from .rules import Rules
 from .secondary import suppress
-from .table import CELL_KEY, build_cells
+from .table import CELL_KEY, build_cells, scope_rows
 
 MASK_FORMAT = "1"
 """Bump when the cached mask layout or the suppression algorithm changes."""
@@ -126,12 +126,24 @@ def _exactness(cells: pd.DataFrame, values: np.ndarray) -> np.ndarray:
 
 def _input_key(dataset_key: str, observations: pd.DataFrame, year: int, zones, rules: Rules,
                aggregations: Sequence[Zone]) -> str:
-    """Hash of everything the mask depends on."""
-    cells = build_cells(observations, year, zones, aggregations, rules)
+    """Hash of everything the mask depends on.
+
+    The scoped observation rows, not the cell grid: the grid and the
+    aggregations' sums follow from them, and building it would cost as much
+    as a good part of the protection itself.
+    """
+    rows = scope_rows(observations, year, zones, rules)
+    if aggregations:
+        members = {c for a in aggregations for c in a.members}
+        communes = observations[(observations["zone_level"] == "commune") & (observations["year"] == year)
+                                & observations["zone_code"].isin(members)]
+        rows = pd.concat([rows, communes.loc[:, CELL_KEY + ["value"]]], ignore_index=True)
+    rows = rows.astype({"zone_level": str, "zone_code": str, "measure": str})
+    rows = rows.sort_values(CELL_KEY, kind="stable").reset_index(drop=True)
     h = hashlib.sha256()
     h.update(json.dumps([MASK_FORMAT, dataset_key, int(year), sorted(map(list, zones)), rules.version,
                          [[a.code, list(a.members)] for a in aggregations]]).encode())
-    h.update(pd.util.hash_pandas_object(cells, index=False).to_numpy().tobytes())
+    h.update(pd.util.hash_pandas_object(rows, index=False).to_numpy().tobytes())
     return h.hexdigest()[:32]
 
 

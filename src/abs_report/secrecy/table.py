@@ -23,10 +23,11 @@ def check_floor(observations: pd.DataFrame, rules: Rules) -> None:
         Naming each offending zone (unknown finer level, or an IRIS code whose
         length is not that of an IRIS).
     """
-    levels = observations["zone_level"].astype(str)
+    levels = observations["zone_level"]
     problems = []
-    for level in sorted(set(levels) - set(LEVELS)):
-        code = observations.loc[levels == level, "zone_code"].iloc[0]
+    # unique() first: iterating millions of (arrow) strings one by one is slow.
+    for level in sorted({str(v) for v in levels.unique()} - set(LEVELS)):
+        code = observations.loc[levels.astype(str) == level, "zone_code"].iloc[0]
         problems.append(Problem("observations", f"niveau plus fin que l'IRIS refusé ({level} {code})",
                                 field="zone_level", value=level))
     iris = observations.loc[levels == rules.finest_level, "zone_code"].astype(str)
@@ -52,14 +53,9 @@ def _aggregation_rows(observations: pd.DataFrame, year: int,
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=CELL_KEY + ["value"])
 
 
-def build_cells(observations: pd.DataFrame, year: int, zones: Sequence[tuple[str, str]],
-                aggregations: Sequence[Zone], rules: Rules) -> pd.DataFrame:
-    """The full grid of cells (zone x measure) of the scope for ``year``.
-
-    IRIS of in-scope communes found in the observations join the scope: their
-    sum is a fact about the commune, so they cannot be protected apart from it.
-    A zone x measure absent from the observations becomes a NaN cell (missing).
-    """
+def scope_rows(observations: pd.DataFrame, year: int, zones: Sequence[tuple[str, str]],
+               rules: Rules) -> pd.DataFrame:
+    """Observations of ``year`` for the zones of the scope and the IRIS of its communes."""
     check_floor(observations, rules)
     obs = observations[observations["year"] == year]
     wanted = pd.DataFrame(list(zones), columns=["zone_level", "zone_code"]).astype(str)
@@ -72,7 +68,18 @@ def build_cells(observations: pd.DataFrame, year: int, zones: Sequence[tuple[str
         keep[rows] = obs.loc[rows, "zone_code"].isin(set(codes)).to_numpy()
     iris = levels == rules.finest_level
     keep[iris] |= obs.loc[iris, "zone_code"].str[:5].isin(set(communes)).to_numpy()
-    frame = obs.loc[keep, CELL_KEY + ["value"]]
+    return obs.loc[keep, CELL_KEY + ["value"]]
+
+
+def build_cells(observations: pd.DataFrame, year: int, zones: Sequence[tuple[str, str]],
+                aggregations: Sequence[Zone], rules: Rules) -> pd.DataFrame:
+    """The full grid of cells (zone x measure) of the scope for ``year``.
+
+    IRIS of in-scope communes found in the observations join the scope: their
+    sum is a fact about the commune, so they cannot be protected apart from it.
+    A zone x measure absent from the observations becomes a NaN cell (missing).
+    """
+    frame = scope_rows(observations, year, zones, rules)
     agg_rows = _aggregation_rows(observations, year, aggregations)
     if len(agg_rows):
         frame = pd.concat([frame, agg_rows], ignore_index=True)
