@@ -114,7 +114,8 @@ class Attacker:
                       A_eq=a_eq if a_eq.shape[0] else None, b_eq=comp.b_eq if a_eq.shape[0] else None,
                       bounds=bounds, method="highs")
         self.last = res
-        return res.x[:len(comp.cells)] if res.status == 0 else None
+        self.last_x = res.x[:len(comp.cells)] if res.status == 0 else None
+        return self.last_x
 
     def _binding(self, comp: _Component) -> dict[int, float]:
         """Sensitivity of the last optimum to each relation's published constant.
@@ -185,8 +186,22 @@ class Attacker:
             certify(self._solve(comp, c))
             certify(self._solve(comp, -c))
         out = []
+        self.witness = None
         for j in sorted(pending):
+            if j not in pending:
+                continue  # certified meanwhile by another cell's witness
+            self.witness = None
             verdict = self._single_local(int(comp.cells[j]), hidden, tol[j])
+            if self.witness is not None:
+                # Cells outside the neighbourhood at their true values, inside at the
+                # optimum: a table consistent with everything published, a witness for
+                # other cells too (unless a missing cell outside had no true value).
+                point, inside = truth.copy(), np.searchsorted(comp.cells, self.witness[0])
+                point[inside] = self.witness[1]
+                outside = np.ones(len(comp.cells), bool)
+                outside[inside] = False
+                if self.known[comp.cells[outside]].all():
+                    certify(point)
             if verdict is False:
                 continue
             if verdict is None and len(comp.cells) <= self.local_size:
@@ -251,6 +266,9 @@ class Attacker:
             if relaxed is not None:
                 return relaxed
             if self._single(self._local(members, hidden, False), j, t, tol) is None:
+                # Outside cells at their true values: the optimum is a feasible table.
+                if self.last_x is not None:
+                    self.witness = (members, self.last_x)
                 return False
         return None
 
