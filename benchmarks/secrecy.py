@@ -49,13 +49,15 @@ def run() -> dict:
     geography = load_geography()
     obs = _observations(geography)
     zones = scope_zones(geography, DEPARTEMENT)
-    start = time.perf_counter()
+    # CPU seconds as well: on a shared machine the wall clock measures the neighbours.
+    start, cpu = time.perf_counter(), time.process_time()
     protection = protect(obs, YEAR, zones, geography, load_rules())
-    protect_s = time.perf_counter() - start
-    start = time.perf_counter()
+    protect_s, protect_cpu = time.perf_counter() - start, time.process_time() - cpu
+    start, cpu = time.perf_counter(), time.process_time()
     result = audit_published([_published(protection.cells)], geography)
-    audit_s = time.perf_counter() - start
+    audit_s, audit_cpu = time.perf_counter() - start, time.process_time() - cpu
     out = {"protect_seconds": round(protect_s, 1), "audit_seconds": round(audit_s, 1),
+           "protect_cpu_seconds": round(protect_cpu, 1), "audit_cpu_seconds": round(audit_cpu, 1),
            "cells": len(protection.cells), "audit_checked": result.n_checked,
            "audit_failures": [str(f) for f in result.failures], "mask_hash": protection.mask_hash,
            "passes": protection.passes}
