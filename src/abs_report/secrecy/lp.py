@@ -266,9 +266,12 @@ class Attacker:
             if relaxed is not None:
                 return relaxed
             if self._single(self._local(members, hidden, False), j, t, tol) is None:
+                if self.last_x is None:
+                    # Infeasible restriction (a missing cell outside has no true value to
+                    # fix it at): it proves nothing; let the whole component decide.
+                    return None
                 # Outside cells at their true values: the optimum is a feasible table.
-                if self.last_x is not None:
-                    self.witness = (members, self.last_x)
+                self.witness = (members, self.last_x)
                 return False
         return None
 
