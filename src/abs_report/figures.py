@@ -489,7 +489,9 @@ def _palette(zone_order: list[str]) -> dict[str, str]:
 
 def _svg(fig) -> str:
     buffer = io.StringIO()
-    fig.savefig(buffer, format="svg", metadata={"Date": None, "Creator": None})
+    # bbox_inches="tight": the legend below the axes is part of the chart (it was clipped).
+    fig.savefig(buffer, format="svg", metadata={"Date": None, "Creator": None}, bbox_inches="tight",
+                pad_inches=0.05)
     plt.close(fig)
     return buffer.getvalue()
 
@@ -513,6 +515,7 @@ def _bar_svg(frame: pd.DataFrame, zone_order: list[str], reference: float | None
     colours = _palette(zone_order)
     unit = frame["unit"].iloc[0]
     labels = zone_order if single else items
+    marks = []  # value labels, drawn once the axis limits are known
     for index, zone in enumerate(zone_order):
         if single:
             width, positions = 0.7, [float(index)]
@@ -526,8 +529,7 @@ def _bar_svg(frame: pd.DataFrame, zone_order: list[str], reference: float | None
         for bar, item in zip(bars, items):
             value, status = rows[(item, zone)]
             text = fmt.value(value, unit) if status == "published" else _status_text(status)
-            ax.annotate(text, (bar.get_width(), bar.get_y() + bar.get_height() / 2), xytext=(3, 0),
-                        textcoords="offset points", va="center", fontsize=7)
+            marks.append((text, bar.get_width(), bar.get_y() + bar.get_height() / 2))
     ax.set_yticks(range(len(labels)), labels)
     ax.yaxis.grid(False)
     ax.set_ylim(len(labels) - 0.5, -0.5)
@@ -535,11 +537,16 @@ def _bar_svg(frame: pd.DataFrame, zone_order: list[str], reference: float | None
         ax.axvline(reference, color="#555555", linewidth=0.9, linestyle=":")
         low = numbers.min()
         ax.set_xlim(left=max(0.0, min(reference, low if pd.notna(low) else reference) * 0.8))
+    left = ax.get_xlim()[0]
+    for text, x, y in marks:
+        # A hidden bar has no width: its mark sits at the axis start, where a reader looks for it.
+        ax.annotate(text, (max(x, left), y), xytext=(3, 0), textcoords="offset points", va="center",
+                    fontsize=7)
     ax.set_ylabel("")
     ax.set_xlabel(xlabel or {"percent": "en %", "euro": "en €", "ratio": ""}.get(unit, "effectif"), fontsize=8)
     ax.tick_params(labelsize=8)
     if not single:
-        ax.legend(title="", frameon=False, fontsize=7.5, loc="upper center", bbox_to_anchor=(0.5, -0.12),
+        ax.legend(title="", frameon=False, fontsize=7.5, loc="upper center", bbox_to_anchor=(0.5, -0.16),
                   ncol=min(len(zone_order), 3))
     ax.margins(x=0.16)
     # fig.tight_layout() without leaving a layout engine on the figure: with one,

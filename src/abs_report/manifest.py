@@ -20,6 +20,7 @@ computed with exactly those fields removed (listed under
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import json
 import os
@@ -188,7 +189,13 @@ def git_state() -> dict:
 
 
 def _packages() -> dict[str, str | None]:
-    """Installed version of every package pinned in ``requirements.lock``."""
+    """Installed version of every package pinned in ``requirements.lock`` (a fresh copy)."""
+    return dict(_installed_packages())
+
+
+@functools.cache
+def _installed_packages() -> dict[str, str | None]:
+    # Looked up once per process: a batch worker writes hundreds of manifests.
     lock = project_file("requirements.lock")
     names = [line.split("==")[0].strip() for line in lock.read_text().splitlines()
              if "==" in line and not line.lstrip().startswith("#")]

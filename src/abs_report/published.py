@@ -86,7 +86,10 @@ def build(specs: tuple[TableSpec, ...], zones: tuple[Zone, ...], year: int, cell
     iris
         The territory's IRIS, for the quartiers table.
     """
-    lookup = _cell_lookup(cells)
+    # Only the cells of these zones: the protected table holds a whole département.
+    wanted = {(z.level, z.code) for z in (*zones, *iris)}
+    keep = [key in wanted for key in zip(cells["zone_level"], cells["zone_code"])]
+    lookup = _cell_lookup(cells[keep])
     first = min(years) if years else year
     rows = []
     for spec in specs:
