@@ -111,6 +111,37 @@ def protect_for(params: ReportParams, dataset: Dataset, geography: Geography, ye
                                    geography, rules, cache_dir(), aggregations)
 
 
+_FORKED: tuple = ()  # (params, dataset, geography) inherited by forked mask workers
+
+
+def _protect_forked(year: int):
+    params, dataset, geography = _FORKED
+    return protect_for(params, dataset, geography, year)
+
+
+def _protect_years(params: ReportParams, dataset: Dataset, geography: Geography,
+                   years: tuple[int, ...]) -> dict:
+    """Each year's batch mask; years run side by side on the cores when there are several.
+
+    A mask not yet cached costs the longest step of a first report (secondary
+    suppression over the whole département); the years are independent, so forked
+    workers that inherit the data share the work without copying it.
+    """
+    workers = min(len(years), os.cpu_count() or 1)
+    if workers < 2:
+        return {y: protect_for(params, dataset, geography, y) for y in years}
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    global _FORKED
+    _FORKED = (params, dataset, geography)
+    try:
+        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+            return dict(zip(years, pool.map(_protect_forked, years)))
+    finally:
+        _FORKED = ()
+
+
 def build_context(params: ReportParams, dataset: Dataset, geography: Geography,
                   protection, published: pd.DataFrame) -> dict:
     """Everything the notebook prints besides the numbers (names, dates, provenance)."""
@@ -176,10 +207,12 @@ def prepare(params: ReportParams, dataset: Dataset, geography: Geography, protec
     ``protect`` replaces :func:`protect_for` (same signature): a batch passes a
     memoised one, so that its hundreds of reports read each year's mask once.
     """
-    protect = protect or protect_for
     years = evolution_years(params, dataset)
     # Each year has its own batch mask; the evolution chapter reads every year's protected cells.
-    protections = {y: protect(params, dataset, geography, y) for y in years}
+    if protect is None:
+        protections = _protect_years(params, dataset, geography, years)
+    else:
+        protections = {y: protect(params, dataset, geography, y) for y in years}
     protection = protections[params.year]
     cells = pd.concat([p.cells for p in protections.values()], ignore_index=True)
     published = pub.build(SPECS, params.zones, params.year, cells, years=years,
