@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup report test bench clean
+.PHONY: setup report test bench clean system-deps
 
 setup: $(STAMP)
 
@@ -25,6 +25,13 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks
+
+# Optional Debian packages: Chromium (catalogue page test) and poppler-utils (pdftoppm, to look
+# at report pages). Needs root; tests that use them skip with a reason when they are absent.
+system-deps:
+	@command -v chromium >/dev/null && command -v pdftoppm >/dev/null || \
+	  { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium poppler-utils >/dev/null; }
 
 clean:
 	rm -rf outputs data/cache
