@@ -23,7 +23,7 @@ import seaborn as sns  # noqa: E402
 from . import formatting as fmt  # noqa: E402
 from .catalogue import INDICATORS, MEASURES, label  # noqa: E402
 from .published import read as read_published  # noqa: E402
-from .tables import CHAPTER_TITLES, CHAPTERS, SHORT_LABELS, SPECS, TableSpec, specs_of  # noqa: E402
+from .tables import CHAPTER_TITLES, CHAPTERS, SHORT_LABELS, TableSpec, specs_of  # noqa: E402
 
 ACCENT = "#0b5563"  # the territory
 MUTED = ("#7fa7ad", "#a9c3c7", "#c9d9db", "#d9c9a3", "#b5b5b5")  # comparison zones
@@ -566,4 +566,4 @@ def _alt_text(title: str, frame: pd.DataFrame) -> str:
     return f"Diagramme en barres, {title[0].lower() + title[1:]}. " + " ; ".join(parts) + "."
 
 
-__all__ = ["Block", "ReportView", "SPECS", "show"]
+__all__ = ["Block", "ReportView", "show"]

@@ -116,12 +116,6 @@ class Geography:
         seen = list(dict.fromkeys(by_name + by_code))[:n]
         return [f"{c} ({table.at[c, 'name']})" for c in seen]
 
-    def find_by_name(self, level: str, name: str) -> list[str]:
-        """Codes whose name matches exactly (ignoring case and accents)."""
-        table = self._table(level)
-        target = _fold(name)
-        return [code for code, n in table["name"].items() if _fold(n) == target]
-
     # --- membership -----------------------------------------------------
     def member_communes_of(self, level: str, code: str) -> tuple[str, ...]:
         """The current communes that make up a zone (empty for a commune itself)."""

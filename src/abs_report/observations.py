@@ -97,17 +97,6 @@ class Dataset:
         return frozenset(obs.loc[obs["value"].notna(), "measure"].unique())
 
 
-def normalise(frame: pd.DataFrame) -> pd.DataFrame:
-    """Canonical dtypes and a stable row order."""
-    out = frame.loc[:, list(COLUMNS)].copy()
-    out["zone_level"] = out["zone_level"].astype(str)
-    out["zone_code"] = out["zone_code"].astype(str)
-    out["year"] = out["year"].astype("int64")
-    out["measure"] = out["measure"].astype(str)
-    out["value"] = pd.to_numeric(out["value"], errors="raise").astype("float64")
-    return out.sort_values(list(COLUMNS[:4]), kind="stable").reset_index(drop=True)
-
-
 def validate(frame: pd.DataFrame, origin: str = "observations", check_duplicates: bool = True) -> pd.DataFrame:
     """Check the canonical invariants; raises :class:`DataError` listing every problem."""
     problems: list[str] = []
