@@ -51,13 +51,17 @@ def test_epci_differencing_hides_a_second_commune(geography):
     audit_ok(p, geography, obs)
 
 
+def epci_of_values(geography, values, measure="foyers_aah"):
+    """An EPCI whose communes hold ``values`` of one measure, the EPCI their sum."""
+    epci, communes = small_epci(geography, len(values))
+    rows = [("commune", c, {measure: v}) for c, v in zip(communes, values)]
+    rows.append(("epci", epci, {measure: sum(values)}))
+    return epci, communes, long_rows(rows), [("commune", c) for c in communes] + [("epci", epci)]
+
+
 def test_two_small_cells_do_not_protect_each_other(geography):
-    epci, communes = small_epci(geography, 4)
-    values = [1, 2, 30, 40]
-    rows = [("commune", c, {"foyers_aah": v}) for c, v in zip(communes, values)]
-    rows.append(("epci", epci, {"foyers_aah": sum(values)}))
-    obs = long_rows(rows)
-    p, status = run(obs, [("commune", c) for c in communes] + [("epci", epci)], geography)
+    epci, communes, obs, zones = epci_of_values(geography, [1, 2, 30, 40])
+    p, status = run(obs, zones, geography)
     # 1 + 2 = 3 < 5: each would be bounded by 3; a third cell (30) must go.
     assert status[(communes[2], "foyers_aah")] == "secret_secondary"
     assert status[(communes[3], "foyers_aah")] == "published"
@@ -65,12 +69,8 @@ def test_two_small_cells_do_not_protect_each_other(geography):
 
 
 def test_zero_partners_protect_nothing(geography):
-    epci, communes = small_epci(geography, 4)
-    values = [2, 0, 0, 25]
-    rows = [("commune", c, {"foyers_aah": v}) for c, v in zip(communes, values)]
-    rows.append(("epci", epci, {"foyers_aah": sum(values)}))
-    obs = long_rows(rows)
-    p, status = run(obs, [("commune", c) for c in communes] + [("epci", epci)], geography)
+    epci, communes, obs, zones = epci_of_values(geography, [2, 0, 0, 25])
+    p, status = run(obs, zones, geography)
     assert status[(communes[1], "foyers_aah")] == "published"  # zeros stay published
     assert status[(communes[2], "foyers_aah")] == "published"
     assert status[(communes[3], "foyers_aah")] == "secret_secondary"
