@@ -160,46 +160,79 @@ def intervals(model: Model, seed: int = 0) -> dict[Key, tuple[float, float]]:
     return out
 
 
+class _Witnesses:
+    """Tables consistent with the model seen so far, summarised per cell.
+
+    Any LP point gives a sub-interval of a cell's range; points whose counts
+    are all whole are real tables, so their sub-interval holds for the integer
+    problem too.
+    """
+
+    def __init__(self, problem: _Problem):
+        self.problem = problem
+        n = len(problem.keys)
+        self.lo, self.hi = np.full(n, np.inf), np.full(n, -np.inf)
+        self.ilo, self.ihi = np.full(n, np.inf), np.full(n, -np.inf)
+
+    def add(self, x) -> None:
+        if x is None:
+            return
+        self.lo, self.hi = np.minimum(self.lo, x), np.maximum(self.hi, x)
+        if self.problem.is_integral(x):
+            self.ilo, self.ihi = np.minimum(self.ilo, x), np.maximum(self.ihi, x)
+
+    def settled(self, j: int) -> tuple[float, float] | None:
+        """A safe sub-interval of cell ``j`` if the witnesses prove one."""
+        if self.problem.integer[j]:
+            # Two whole tables, one at the level or above: proven. From LP points
+            # only, counts keep a margin of one so that integrality cannot turn it.
+            if self.ihi[j] >= LEVEL - 1e-6 and self.ihi[j] - self.ilo[j] >= 1 - 1e-6:
+                return float(self.ilo[j]), float(self.ihi[j])
+            if self.hi[j] >= LEVEL + 1 and self.hi[j] - self.lo[j] >= 2:
+                return float(self.lo[j]), float(self.hi[j])
+            return None
+        if np.isfinite(self.hi[j]) and not discloses(self.lo[j], self.hi[j], self.problem.units[j]):
+            return float(self.lo[j]), float(self.hi[j])
+        return None
+
+
 def _component_intervals(problem: _Problem, targets: list[int], rng) -> dict:
     """Witness points settle most cells; the rest get exact (integer if needed) extremes."""
     n = len(problem.keys)
-    seen_lo, seen_hi = np.full(n, np.inf), np.full(n, -np.inf)
+    seen = _Witnesses(problem)
     for c in (rng.normal(size=n), None, -np.ones(n), np.ones(n)):
         c = -rng.normal(size=n) if c is None else c
-        x = problem.solve(c)
-        if x is not None:
-            seen_lo, seen_hi = np.minimum(seen_lo, x), np.maximum(seen_hi, x)
-    def settled(j):
-        # Witnesses give a sub-interval: enough when even it is safe. Counts keep a
-        # margin of one so that integrality cannot turn the verdict.
-        if problem.integer[j]:
-            return seen_hi[j] >= LEVEL + 1 and seen_hi[j] - seen_lo[j] >= 2
-        return np.isfinite(seen_hi[j]) and not discloses(seen_lo[j], seen_hi[j], problem.units[j])
-
-    for _ in range(3):  # lift the cells still near the level, all together
-        low = [j for j in targets if not settled(j)]
-        x = problem.push(low, LEVEL + 1) if low else None
-        if x is None:
+        seen.add(problem.solve(c))
+    # Lift the cells still near the level, all together: past it with a margin,
+    # then to it exactly (a vertex there is often a whole table); and lower them.
+    for goal in (LEVEL + 1, LEVEL + 1, LEVEL):
+        low = [j for j in targets if seen.settled(j) is None]
+        if not low:
             break
-        seen_lo, seen_hi = np.minimum(seen_lo, x), np.maximum(seen_hi, x)
+        seen.add(problem.push(low, goal))
+    low = [j for j in targets if seen.settled(j) is None]
+    if low:
+        c = np.zeros(n)
+        c[low] = 1.0
+        seen.add(problem.solve(c))
     out = {}
     for j in targets:
-        if settled(j):
-            out[problem.keys[j]] = (float(seen_lo[j]), float(seen_hi[j]))  # a sub-interval
+        proof = seen.settled(j)
+        if proof is not None:
+            out[problem.keys[j]] = proof  # a sub-interval
             continue
         integer = bool(problem.integer[j])
         hi = problem.extreme(j, +1.0, False)
         hi_whole = problem.last_integral
-        if problem.last_x is not None:
-            # Every optimum is a table consistent with the model: a witness for all cells.
-            seen_lo, seen_hi = np.minimum(seen_lo, problem.last_x), np.maximum(seen_hi, problem.last_x)
-            if settled(j):
-                out[problem.keys[j]] = (float(seen_lo[j]), float(seen_hi[j]))  # a sub-interval
-                continue
+        # Every optimum is a table consistent with the model: a witness for all cells.
+        seen.add(problem.last_x)
+        proof = seen.settled(j)
+        if proof is not None:
+            out[problem.keys[j]] = proof
+            continue
         lo = problem.extreme(j, -1.0, False)
         lo_whole = problem.last_integral
-        if problem.last_x is not None:
-            seen_lo, seen_hi = np.minimum(seen_lo, problem.last_x), np.maximum(seen_hi, problem.last_x)
+        seen.add(problem.last_x)
         if integer and (hi < LEVEL + 1 or hi - lo < 2):
             # An LP optimum with whole counts is already the integer optimum.
             hi_i = hi if hi_whole else problem.extreme(j, +1.0, True)

@@ -7,7 +7,8 @@ protection level (for a true value under it) or at least ``delta`` away from
 its true value (for a larger one): the true table is itself feasible, so two
 distinct values, one of them high enough, are then consistent with what is
 published. Most cells are certified by a few joint LPs whose solutions serve
-as witnesses; only the rest get their own min/max LPs.
+as witnesses; only the rest get their own min/max LPs, and each of their optima
+is a witness for the others too.
 """
 
 from __future__ import annotations
@@ -15,8 +16,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import highspy
 from scipy import sparse
-from scipy.optimize import linprog
 from scipy.sparse.csgraph import connected_components
 
 from .relations import LinearSystem
@@ -61,7 +62,6 @@ class Attacker:
         self.cap = 2.0 * float(self.truth.max(initial=0.0)) + 1000.0
         self.rng = np.random.default_rng(seed)
         self.n_lp = 0
-        self.eq_csc, self.ineq_csc = self.eq.tocsc(), self.ineq.tocsc()
 
     # --- components -----------------------------------------------------
     def components(self, hidden: np.ndarray) -> list[_Component]:
@@ -97,58 +97,22 @@ class Attacker:
         return comps
 
     # --- LP helpers -----------------------------------------------------
-    def _solve(self, comp: _Component, c: np.ndarray, extra_ub=None, extra_b=None, bounds=None):
-        n = len(c)
-        a_eq, a_ub, b_ub = comp.a_eq, comp.a_ub, comp.b_ub
-        if n > len(comp.cells):
-            pad = n - len(comp.cells)
-            a_eq = sparse.hstack([a_eq, sparse.csr_matrix((a_eq.shape[0], pad))]).tocsr()
-            a_ub = sparse.hstack([a_ub, sparse.csr_matrix((a_ub.shape[0], pad))]).tocsr()
-        if extra_ub is not None:
-            a_ub = sparse.vstack([a_ub, extra_ub]).tocsr()
-            b_ub = np.concatenate([b_ub, extra_b])
-        if bounds is None:
-            bounds = np.column_stack([np.zeros(n), np.full(n, self.cap)])
-        self.n_lp += 1
-        res = linprog(c, A_ub=a_ub if a_ub.shape[0] else None, b_ub=b_ub if a_ub.shape[0] else None,
-                      A_eq=a_eq if a_eq.shape[0] else None, b_eq=comp.b_eq if a_eq.shape[0] else None,
-                      bounds=bounds, method="highs")
-        self.last = res
-        self.last_x = res.x[:len(comp.cells)] if res.status == 0 else None
-        return self.last_x
-
-    def _binding(self, comp: _Component) -> dict[int, float]:
-        """Sensitivity of the last optimum to each relation's published constant.
-
-        ``b_eq = -eq @ published`` and ``b_ub = ineq @ published``, so a
-        published cell ``p`` moves the optimum by ``sum(weight_r * coef_rp)``
-        with ``weight = -dual`` on equalities and ``+dual`` on inequalities.
-        """
-        res = self.last
-        if res.status != 0:
-            return {}
-        n_eq, n_ub = comp.a_eq.shape[0], comp.a_ub.shape[0]
-        weights = np.concatenate([-res.eqlin.marginals if n_eq else np.zeros(0),
-                                  res.ineqlin.marginals[:n_ub] if n_ub else np.zeros(0)])
-        active = np.abs(weights) > 1e-9
-        return dict(zip(comp.rows[active].tolist(), weights[active].tolist()))
-
     def _push_small(self, comp: _Component, targets: np.ndarray):
         """One point pushing every targeted cell towards the level at once."""
         n, s = len(comp.cells), len(targets)
-        c = np.concatenate([np.zeros(n), -np.ones(s)])
         # z_j <= x_j for each targeted j; z_j in [0, level]: maximise how many reach it.
         link = sparse.hstack([-sparse.csr_matrix((np.ones(s), (np.arange(s), targets)), shape=(s, n)),
                               sparse.identity(s, format="csr")]).tocsr()
-        bounds = np.vstack([np.column_stack([np.zeros(n), np.full(n, self.cap)]),
-                            np.column_stack([np.zeros(s), np.full(s, self.level)])])
-        return self._solve(comp, c, link, np.zeros(s), bounds)
-
-    def _bound(self, comp: _Component, j: int, sense: float) -> float:
-        c = np.zeros(len(comp.cells))
-        c[j] = -sense
-        x = self._solve(comp, c)
-        return float("nan") if x is None else float(x[j])
+        pushed = _Component(
+            cells=np.concatenate([comp.cells, np.full(s, -1)]),
+            a_eq=sparse.hstack([comp.a_eq, sparse.csr_matrix((comp.a_eq.shape[0], s))]).tocsr(),
+            b_eq=comp.b_eq,
+            a_ub=sparse.vstack([sparse.hstack([comp.a_ub, sparse.csr_matrix((comp.a_ub.shape[0], s))]), link]),
+            b_ub=np.concatenate([comp.b_ub, np.zeros(s)]), rows=comp.rows)
+        upper = np.concatenate([np.full(n, self.cap), np.full(s, self.level)])
+        self.n_lp += 1
+        x = _Model(pushed, upper).optimum(np.concatenate([np.zeros(n), -np.ones(s)]))
+        return None if x is None else x[:n]
 
     # --- the check ------------------------------------------------------
     def exposed(self, hidden: np.ndarray, check: np.ndarray) -> list[Exposure]:
@@ -157,10 +121,10 @@ class Attacker:
         for comp in self.components(hidden):
             local = np.flatnonzero(check[comp.cells] & self.known[comp.cells])
             if len(local):
-                out += self._component_exposed(comp, local, hidden)
+                out += self._component_exposed(comp, local)
         return out
 
-    def _component_exposed(self, comp: _Component, local: np.ndarray, hidden: np.ndarray) -> list[Exposure]:
+    def _component_exposed(self, comp: _Component, local: np.ndarray) -> list[Exposure]:
         truth = self.truth[comp.cells]
         delta = self.delta[comp.cells]
         tol = 1e-6 * np.maximum(1.0, np.abs(truth))
@@ -168,6 +132,8 @@ class Attacker:
         pending = set(local.tolist())
 
         def certify(x):
+            # Every optimum is a table consistent with everything published: a
+            # witness that each cell it moves far enough can take two values.
             if x is None:
                 return
             ok = np.where(small, x >= self.level - tol, np.abs(x - truth) >= delta - tol)
@@ -181,117 +147,108 @@ class Attacker:
             certify(self._push_small(comp, todo))
             if len(pending) == before:
                 break
+        model = _Model(comp, np.full(len(comp.cells), self.cap))
         if any(not small[j] for j in pending):
             c = self.rng.normal(size=len(comp.cells))
-            certify(self._solve(comp, c))
-            certify(self._solve(comp, -c))
+            for cost in (c, -c):
+                self.n_lp += 1
+                certify(model.optimum(cost))
         out = []
-        self.witness = None
         for j in sorted(pending):
-            if j not in pending:
-                continue  # certified meanwhile by another cell's witness
-            self.witness = None
-            verdict = self._single_local(int(comp.cells[j]), hidden, tol[j])
-            if self.witness is not None:
-                # Cells outside the neighbourhood at their true values, inside at the
-                # optimum: a table consistent with everything published, a witness for
-                # other cells too (unless a missing cell outside had no true value).
-                point, inside = truth.copy(), np.searchsorted(comp.cells, self.witness[0])
-                point[inside] = self.witness[1]
-                outside = np.ones(len(comp.cells), bool)
-                outside[inside] = False
-                if self.known[comp.cells[outside]].all():
-                    certify(point)
-            if verdict is False:
-                continue
-            if verdict is None and len(comp.cells) <= self.local_size:
-                verdict = self._single(comp, j, truth[j], tol[j])
-            elif verdict is None:
-                verdict = self._single(comp, j, truth[j], tol[j])
-            if verdict:
-                out.append(verdict)
+            if j in pending:  # else certified meanwhile by another cell's optimum
+                verdict = self._single(model, comp, j, truth[j], tol[j], certify)
+                if verdict:
+                    out.append(verdict)
         return out
 
-    # --- neighbourhoods: cheap verdicts before the whole component ---------
-    local_size = 400
-    local_depths = (2,)
+    def _bound(self, model: "_Model", j: int, sense: float, certify) -> float:
+        self.n_lp += 1
+        x = model.extreme(j, sense)
+        certify(x)
+        return float("nan") if x is None else float(x[j])
 
-    def _neighbourhood(self, cell: int, hidden: np.ndarray, depth: int) -> np.ndarray:
-        """Hidden cells within ``depth`` relations of ``cell``."""
-        seen = {cell}
-        frontier = [cell]
-        for _ in range(depth):
-            rows_eq = np.unique(self.eq_csc[:, frontier].indices)
-            rows_in = np.unique(self.ineq_csc[:, frontier].indices)
-            cols = np.unique(np.concatenate([self.eq[rows_eq].indices, self.ineq[rows_in].indices]))
-            new = [c for c in cols[hidden[cols]].tolist() if c not in seen]
-            seen.update(new)
-            frontier = new
-            if not new or len(seen) > self.local_size:
-                break
-        return np.array(sorted(seen), int)
-
-    def _local(self, members: np.ndarray, hidden: np.ndarray, relaxed: bool) -> _Component:
-        """LP data on ``members`` only.
-
-        ``relaxed``: drop every relation reaching a hidden cell outside (a
-        relaxation: its bounds contain the true ones, so an exposure found is
-        real). Otherwise fix those outside cells at their true values (a
-        restriction: a safe verdict is real).
-        """
-        inside = np.zeros(len(hidden), bool)
-        inside[members] = True
-        parts = []
-        for matrix, csc in ((self.eq, self.eq_csc), (self.ineq, self.ineq_csc)):
-            rows = np.unique(csc[:, members].indices)
-            sub = matrix[rows]
-            if relaxed:
-                outside = hidden & ~inside
-                keep = sub[:, np.flatnonzero(outside)].getnnz(axis=1) == 0 if outside.any() else \
-                    np.ones(len(rows), bool)
-                rows, sub = rows[keep], sub[keep]
-            const = sub @ np.where(inside, 0.0, self.truth)
-            parts.append((rows, sub[:, members], const))
-        (re, ae, ce), (ri, ai, ci) = parts
-        return _Component(cells=members, a_eq=ae, b_eq=-ce, a_ub=-ai, b_ub=ci,
-                          rows=np.concatenate([re, self.eq.shape[0] + ri]))
-
-    def _single_local(self, cell: int, hidden: np.ndarray, tol: float):
-        """Exposure (real), False (safe for sure) or None (undecided) from small LPs."""
-        t = self.truth[cell]
-        for depth in self.local_depths:
-            members = self._neighbourhood(cell, hidden, depth)
-            j = int(np.searchsorted(members, cell))
-            relaxed = self._single(self._local(members, hidden, True), j, t, tol)
-            if relaxed is not None:
-                return relaxed
-            if self._single(self._local(members, hidden, False), j, t, tol) is None:
-                if self.last_x is None:
-                    # Infeasible restriction (a missing cell outside has no true value to
-                    # fix it at): it proves nothing; let the whole component decide.
-                    return None
-                # Outside cells at their true values: the optimum is a feasible table.
-                self.witness = (members, self.last_x)
-                return False
-        return None
-
-    def _single(self, comp: _Component, j: int, t: float, tol: float) -> Exposure | None:
+    def _single(self, model: "_Model", comp: _Component, j: int, t: float, tol: float,
+                certify) -> Exposure | None:
         delta = self.delta[comp.cells[j]]
-        upper = self._bound(comp, j, +1.0)
+        upper = self._bound(model, j, +1.0, certify)
         if np.isnan(upper):
             return None  # infeasible component: the data contradicts a fact; nothing to derive
-        binding = self._binding(comp)
+        binding = model.binding(comp)
         if t < self.level:
             if upper >= self.level - tol or (upper <= tol and t <= tol):
                 return None
-            lower = self._bound(comp, j, -1.0)
+            lower = self._bound(model, j, -1.0, certify)
             return Exposure(int(comp.cells[j]), lower, upper, bool(upper - lower < delta),
                             tuple(sorted(binding.items())))
         if upper >= t + delta - tol:
             return None
-        lower = self._bound(comp, j, -1.0)
+        lower = self._bound(model, j, -1.0, certify)
         if lower <= t - delta + tol:
             return None
         # Either direction frees the cell: keep both sensitivities (first seen wins).
-        binding = {**self._binding(comp), **binding}
+        binding = {**model.binding(comp), **binding}
         return Exposure(int(comp.cells[j]), lower, upper, True, tuple(sorted(binding.items())))
+
+
+class _Model:
+    """A component's LP held by one HiGHS instance: only the objective changes.
+
+    Bounding cell after cell re-solves from the previous optimal basis (warm
+    start) instead of from scratch, which is what makes a component of
+    thousands of hidden cells affordable.
+    """
+
+    def __init__(self, comp: _Component, upper: np.ndarray):
+        n, n_eq = len(comp.cells), comp.a_eq.shape[0]
+        matrix = sparse.vstack([comp.a_eq, comp.a_ub]).tocsc()
+        lp = highspy.HighsLp()
+        lp.num_col_, lp.num_row_ = n, matrix.shape[0]
+        lp.col_cost_ = np.zeros(n)
+        lp.col_lower_, lp.col_upper_ = np.zeros(n), np.asarray(upper, float)
+        lp.row_lower_ = np.concatenate([comp.b_eq, np.full(comp.a_ub.shape[0], -highspy.kHighsInf)])
+        lp.row_upper_ = np.concatenate([comp.b_eq, comp.b_ub])
+        lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+        lp.a_matrix_.start_, lp.a_matrix_.index_, lp.a_matrix_.value_ = \
+            matrix.indptr, matrix.indices, matrix.data
+        self.highs = highspy.Highs()
+        self.highs.setOptionValue("output_flag", False)
+        self.highs.passModel(lp)
+        self.n, self.n_eq, self.costed = n, n_eq, np.zeros(0, int)
+        self.row_dual: np.ndarray | None = None
+
+    def optimum(self, cost: np.ndarray) -> np.ndarray | None:
+        """Minimiser of ``cost @ x`` (None when infeasible)."""
+        self.costed = np.flatnonzero(cost)
+        self.highs.changeColsCost(self.n, np.arange(self.n, dtype=np.int32), np.asarray(cost, float))
+        return self._run()
+
+    def extreme(self, j: int, sense: float) -> np.ndarray | None:
+        """A table maximising (``sense`` = +1) or minimising (-1) cell ``j``."""
+        for k in self.costed.tolist():
+            self.highs.changeColCost(k, 0.0)
+        self.highs.changeColCost(j, -sense)
+        self.costed = np.array([j])
+        return self._run()
+
+    def _run(self) -> np.ndarray | None:
+        self.highs.run()
+        if self.highs.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+            self.row_dual = None
+            return None
+        solution = self.highs.getSolution()
+        self.row_dual = np.asarray(solution.row_dual)
+        return np.asarray(solution.col_value)
+
+    def binding(self, comp: _Component) -> dict[int, float]:
+        """Sensitivity of the last optimum to each relation's published constant.
+
+        ``b_eq = -eq @ published`` and ``b_ub = ineq @ published`` (the
+        inequality rows are stored negated), so a published cell ``p`` moves
+        the optimum by ``sum(weight_r * coef_rp)`` with ``weight = -dual`` on
+        equalities and ``+dual`` on inequalities.
+        """
+        if self.row_dual is None:
+            return {}
+        weights = np.concatenate([-self.row_dual[:self.n_eq], self.row_dual[self.n_eq:]])
+        active = np.abs(weights) > 1e-9
+        return dict(zip(comp.rows[active].tolist(), weights[active].tolist()))

@@ -11,6 +11,15 @@ Three families, all public knowledge:
   sum(children)``;
 * a fact the data contradicts (a source whose totals do not add up) is not a
   fact: it is demoted to an inequality when that still holds, else dropped.
+
+Besides these, :func:`implied_relations` lists the equalities that follow from
+nesting the catalogue's relations (a part that is itself a total, parts that
+add up to another total): ``foyers = isolés + couples sans enfant + familles
+avec enfants`` follows from four relations. They add nothing for an LP, which
+combines rows anyway, but the row-by-row heuristic of secondary suppression
+sees only one row at a time: given these rows it protects a cell against the
+combinations an attacker would make, instead of leaving them to the costly
+LP repair rounds.
 """
 
 from __future__ import annotations
@@ -34,12 +43,15 @@ class LinearSystem:
 
     eq: sparse.csr_matrix
     ineq: sparse.csr_matrix
+    implied: sparse.csr_matrix | None = None
+    """Equalities implied by ``eq`` (``implied @ x == 0``), for heuristics only."""
 
     @classmethod
     def from_rows(cls, n_cells: int, eq_rows: list[dict[int, float]],
-                  ineq_rows: list[dict[int, float]]) -> "LinearSystem":
+                  ineq_rows: list[dict[int, float]],
+                  implied_rows: list[dict[int, float]] = ()) -> "LinearSystem":
         """Build from rows given as ``{cell position: coefficient}``."""
-        return cls(_csr(eq_rows, n_cells), _csr(ineq_rows, n_cells))
+        return cls(_csr(eq_rows, n_cells), _csr(ineq_rows, n_cells), _csr(list(implied_rows), n_cells))
 
 
 def _csr(rows: list[dict[int, float]], n_cells: int) -> sparse.csr_matrix:
@@ -67,6 +79,45 @@ class _Grid:
         return self.index[:, self.measure_pos[measure]]
 
 
+def implied_relations() -> tuple[dict[str, float], ...]:
+    """Equalities between measures implied by nesting the catalogue's relations.
+
+    Each is ``{measure: coefficient}`` with ``+1`` on a total and ``-1`` on its
+    parts, obtained from a relation by repeatedly replacing a part that is the
+    total of another relation by that relation's parts, or a set of parts that
+    is exactly another relation's parts by its total. The catalogue's own
+    relations are not repeated. Deterministic order, shortest first.
+    """
+    def as_row(total: str, parts) -> frozenset:
+        return frozenset({(total, 1.0), *((p, -1.0) for p in parts)})
+
+    parts_of: dict[str, list[frozenset[str]]] = {}
+    for rel in RELATIONS:
+        parts_of.setdefault(rel.total, []).append(frozenset(rel.parts))
+    base = {as_row(rel.total, rel.parts) for rel in RELATIONS}
+    seen, frontier = set(base), sorted(base, key=sorted)
+    while frontier:
+        found = []
+        for row in frontier:
+            terms = dict(row)
+            total = next(m for m, a in terms.items() if a > 0)
+            parts = {m for m, a in terms.items() if a < 0}
+            variants = [parts - {p} | sub for p in sorted(parts) for sub in parts_of.get(p, ())
+                        if not sub & terms.keys()]
+            variants += [parts - sub | {t} for t, subs in sorted(parts_of.items()) for sub in subs
+                         if sub <= parts and t not in terms]
+            for variant in variants:
+                new = as_row(total, variant)
+                if new not in seen:
+                    seen.add(new)
+                    found.append(new)
+        frontier = sorted(found, key=sorted)
+    # Shortest first: the heuristic then settles the coarse facts (few, large
+    # cells) before the detailed ones, which measured fewer partners in all.
+    return tuple(dict(sorted(row, key=lambda t: (-t[1], t[0])))
+                 for row in sorted(seen - base, key=lambda row: (len(row), sorted(row))))
+
+
 def _within_zone_rows(grid: _Grid) -> tuple[np.ndarray, np.ndarray]:
     """Catalogue relations and subsets as (zones x terms) index blocks with signs."""
     eq, ineq = [], []
@@ -80,6 +131,15 @@ def _within_zone_rows(grid: _Grid) -> tuple[np.ndarray, np.ndarray]:
             block = np.stack([grid.column(large), grid.column(small)], axis=1)
             ineq.append((block, np.array([1.0, -1.0])))
     return eq, ineq
+
+
+def _implied_rows(grid: _Grid) -> list:
+    """:func:`implied_relations` as (zones x terms) index blocks with signs."""
+    blocks = []
+    for row in implied_relations():
+        if all(m in grid.measure_pos for m in row):
+            blocks.append((np.stack([grid.column(m) for m in row], axis=1), np.array(list(row.values()))))
+    return blocks
 
 
 def _children(zone: tuple[str, str], present: set[tuple[str, str]], geography: Geography,
@@ -159,4 +219,6 @@ def build_system(cells: pd.DataFrame, geography: Geography,
         e, i = _rows_from_blocks(blocks, values, equality)
         eq_rows += e
         ineq_rows += i
-    return LinearSystem.from_rows(len(cells), eq_rows, ineq_rows)
+    # An implied row whose data does not add up follows from no fact: left out.
+    implied, _ = _rows_from_blocks(_implied_rows(grid), values, True)
+    return LinearSystem.from_rows(len(cells), eq_rows, ineq_rows, implied)

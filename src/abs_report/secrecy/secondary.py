@@ -1,6 +1,8 @@
 """Secondary suppression: hide partners until no secret cell can be recovered.
 
-Two stages. A fast relation-by-relation heuristic first: in every relation an
+Two stages. A fast relation-by-relation heuristic first (over the relations and
+the equalities their nesting implies, so that combining two relations does not
+undo what each one protects): in every relation an
 equality holding a hidden cell must hold at least two (a lone hidden cell is
 its total minus the published parts), and when a relation's totals are
 published, the hidden parts together must weigh at least the protection level
@@ -41,7 +43,10 @@ class _Rows:
 
     def __init__(self, system: LinearSystem):
         self.cells, self.coefs, self.is_eq = [], [], []
-        for matrix, is_eq in ((system.eq.tocsr(), True), (system.ineq.tocsr(), False)):
+        matrices = [(system.eq.tocsr(), True), (system.ineq.tocsr(), False)]
+        if system.implied is not None:
+            matrices.append((system.implied.tocsr(), True))
+        for matrix, is_eq in matrices:
             for r in range(matrix.shape[0]):
                 lo, hi = matrix.indptr[r], matrix.indptr[r + 1]
                 self.cells.append(matrix.indices[lo:hi])
@@ -133,8 +138,9 @@ class _Suppressor:
         Hiding a published cell turns a constant into a variable; the LP duals
         say how the bound responds to it. A cell whose effects cancel out (it
         sits in two binding relations that pin it) would protect nothing.
-        Without a useful dual, fall back to the cell's own relations, then
-        theirs.
+        Useful cells are looked for in the cell's own relations first, then
+        theirs, then anywhere; without a useful dual, any candidate of the
+        cell's own relations, then theirs.
         """
         deficit = 0.0 if exposure.exact else self.level - exposure.upper
         gain: dict[int, float] = {}
@@ -142,12 +148,19 @@ class _Suppressor:
             for c, a in zip(self.rows.cells[r].tolist(), self.rows.coefs[r].tolist()):
                 if self.candidate[c]:
                     gain[c] = gain.get(c, 0.0) + w * a
-        useful = np.array([c for c, g in gain.items() if abs(g) > 1e-9], int)
+        useful = np.array(sorted(c for c, g in gain.items() if abs(g) > 1e-9), int)
+        # Nearest useful cells first: in a large component the duals of a degenerate
+        # optimum can point at far-away cells whose hiding widens the bound by little.
+        neighbourhoods = [np.unique(np.concatenate([self.rows.cells[r] for r in rows])) if rows else
+                          np.array([], int) for rows in self._widening_rows(exposure)]
+        for near in neighbourhoods:
+            choice = _pick(self.truth, np.intersect1d(useful, near), deficit)
+            if choice is not None:
+                return choice
         choice = _pick(self.truth, useful, deficit)
         if choice is not None:
             return choice
-        for rows in self._widening_rows(exposure):
-            near = np.unique(np.concatenate([self.rows.cells[r] for r in rows])) if rows else np.array([], int)
+        for near in neighbourhoods:
             choice = _pick(self.truth, near[self.candidate[near]], deficit)
             if choice is not None:
                 return choice
