@@ -30,3 +30,11 @@ def test_french_dates():
 @given(st.integers(min_value=0, max_value=10**9))
 def test_counts_round_trip(n):
     assert int(fmt.value(n, "count").replace(NB, "")) == n
+
+
+def test_axis_ticks_are_french_and_keep_only_needed_decimals():
+    assert fmt.axis_tick(22.5) == "22,5"
+    assert fmt.axis_tick(1600.0) == "1\u202f600"
+    assert fmt.axis_tick(20.0) == "20"
+    assert fmt.axis_tick(0.25) == "0,25"
+    assert fmt.axis_tick(-10.0) == "\u221210"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import json
+import textwrap
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -16,7 +17,9 @@ import matplotlib
 
 matplotlib.use("svg")
 import matplotlib.pyplot as plt  # noqa: E402
-from matplotlib.layout_engine import TightLayoutEngine  # noqa: E402
+from matplotlib.font_manager import FontProperties  # noqa: E402
+from matplotlib.textpath import text_to_path  # noqa: E402
+from matplotlib.ticker import FuncFormatter  # noqa: E402
 import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
 
@@ -489,15 +492,99 @@ def _palette(zone_order: list[str]) -> dict[str, str]:
 
 def _svg(fig) -> str:
     buffer = io.StringIO()
-    # bbox_inches="tight": the legend below the axes is part of the chart (it was clipped).
-    fig.savefig(buffer, format="svg", metadata={"Date": None, "Creator": None}, bbox_inches="tight",
-                pad_inches=0.05)
+    # The layout is computed (:class:`_Layout`): no layout engine and no "tight"
+    # box, so savefig draws the chart once instead of three times.
+    fig.savefig(buffer, format="svg", metadata={"Date": None, "Creator": None})
     plt.close(fig)
     return buffer.getvalue()
 
 
+TICK_SIZE, ANNOTATION_SIZE, LEGEND_SIZE = 8.0, 7.0, 7.5
+"""Font sizes in points: axis labels and tick labels, value marks, legend."""
+
+
+class _Layout:
+    """Margins of a bar chart computed from its texts, in inches.
+
+    What ``tight_layout`` and ``bbox_inches="tight"`` would find by drawing
+    the chart twice more, computed from the label widths (the glyph metrics
+    the SVG writer itself uses) and the fixed font sizes of the theme. The
+    figure's height is proportional to the bars; the axes get what the margins
+    leave.
+    """
+
+    PAD = 0.06
+    LINE = 1.2  # a text line, in font sizes
+
+    def __init__(self, labels: list[str], legend_entries: list[str], width: float = 6.3):
+        rc = matplotlib.rcParams
+        self.legend_columns = self._legend_columns(legend_entries, width)
+        tick_offset = rc["ytick.major.size"] + rc["ytick.major.pad"]  # points, drawn or not
+        widest = max((_text_width(line, TICK_SIZE) for text in labels for line in text.split("\n")),
+                     default=0.0)
+        self.left = self.PAD + (widest + tick_offset + 1.0) / 72
+        below = (rc["xtick.major.size"] + rc["xtick.major.pad"] + self.LINE * TICK_SIZE
+                 + rc["axes.labelpad"] + self.LINE * TICK_SIZE)
+        self.legend_height = 0.0
+        if legend_entries:
+            rows = -(-len(legend_entries) // self.legend_columns)
+            self.legend_height = (rows * LEGEND_SIZE * self.LINE + (rows - 1) * rc["legend.labelspacing"]
+                                  * LEGEND_SIZE + 2 * rc["legend.borderpad"] * LEGEND_SIZE) / 72
+            below += 4.0  # between the axis title and the legend
+        self.bottom = self.PAD + below / 72 + self.legend_height
+        self.top = self.PAD + TICK_SIZE / 2 / 72  # half a tick label may stand above the axes
+        self.right = self.PAD + 0.12  # the last x tick label is centred on the axes' edge
+
+    def _legend_columns(self, entries: list[str], width: float) -> int:
+        """As many columns as fit the figure's width, three at most (seaborn's look)."""
+        if not entries:
+            return 1
+        rc = matplotlib.rcParams
+        em = LEGEND_SIZE / 72
+        entry = max(_text_width(e, LEGEND_SIZE) for e in entries) / 72 + \
+            (rc["legend.handlelength"] + rc["legend.handletextpad"]) * em
+        room = width - 2 * self.PAD - 2 * rc["legend.borderpad"] * em
+        columns = min(len(entries), 3)
+        while columns > 1 and columns * entry + (columns - 1) * rc["legend.columnspacing"] * em > room:
+            columns -= 1
+        return columns
+
+    def apply(self, fig, height: float) -> None:
+        """Figure ``height`` inches high (at least an inch of axes), margins as computed."""
+        width = fig.get_figwidth()
+        height = max(height, self.top + self.bottom + 1.0)
+        fig.set_size_inches(width, height)
+        fig.subplots_adjust(left=self.left / width, right=1 - self.right / width,
+                            bottom=self.bottom / height, top=1 - self.top / height)
+
+    def legend_anchor(self, fig) -> tuple[float, float]:
+        """Figure coordinates of the legend's lower centre: the figure's, at the bottom.
+
+        Centred on the figure, not on the axes: with long labels on the left the
+        axes are narrow, and a legend centred on them ran off the right edge.
+        """
+        return 0.5, self.PAD / fig.get_figheight()
+
+
+def _wrap(label: str, width: int = 34) -> str:
+    """A long axis label on two or more lines, so that the bars keep their room."""
+    return "\n".join(textwrap.wrap(label, width, break_long_words=False)) or label
+
+
+def _text_width(text: str, size: float) -> float:
+    """Width in points of ``text`` at ``size`` in the theme's font."""
+    prop = FontProperties(family=matplotlib.rcParams["font.family"], size=size)
+    return text_to_path.get_text_width_height_descent(text, prop, ismath=False)[0]
+
+
 def _bar_svg(frame: pd.DataFrame, zone_order: list[str], reference: float | None = None,
              xlabel: str | None = None) -> str:
+    """:func:`bar_figure` as SVG text."""
+    return _svg(bar_figure(frame, zone_order, reference, xlabel))
+
+
+def bar_figure(frame: pd.DataFrame, zone_order: list[str], reference: float | None = None,
+               xlabel: str | None = None):
     """Horizontal bars, territory in the accent colour; bars not published are marked ``s`` or ``nd``.
 
     One item: one bar per zone, zones named on the axis. Several items: bars grouped
@@ -510,11 +597,12 @@ def _bar_svg(frame: pd.DataFrame, zone_order: list[str], reference: float | None
     numbers = pd.to_numeric(frame["value"], errors="coerce")
     values = dict(zip(zip(frame["item"], frame["zone"]), numbers.fillna(0.0)))
     rows = dict(zip(zip(frame["item"], frame["zone"]), zip(frame["value"], frame["status"])))
-    height = 0.3 * len(zone_order) + 0.7 if single else 0.17 * len(frame) + 0.25 * len(items) + 0.9
-    fig, ax = plt.subplots(figsize=(6.3, height))
+    labels = [_wrap(text) for text in (zone_order if single else items)]
+    layout = _Layout(labels, [] if single else zone_order)
+    fig, ax = plt.subplots(figsize=(6.3, 1.0))
+    layout.apply(fig, 0.3 * len(zone_order) + 0.7 if single else 0.17 * len(frame) + 0.25 * len(items) + 0.9)
     colours = _palette(zone_order)
     unit = frame["unit"].iloc[0]
-    labels = zone_order if single else items
     marks = []  # value labels, drawn once the axis limits are known
     for index, zone in enumerate(zone_order):
         if single:
@@ -537,22 +625,22 @@ def _bar_svg(frame: pd.DataFrame, zone_order: list[str], reference: float | None
         ax.axvline(reference, color="#555555", linewidth=0.9, linestyle=":")
         low = numbers.min()
         ax.set_xlim(left=max(0.0, min(reference, low if pd.notna(low) else reference) * 0.8))
+    ax.margins(x=0.16)
     left = ax.get_xlim()[0]
     for text, x, y in marks:
         # A hidden bar has no width: its mark sits at the axis start, where a reader looks for it.
         ax.annotate(text, (max(x, left), y), xytext=(3, 0), textcoords="offset points", va="center",
-                    fontsize=7)
+                    fontsize=ANNOTATION_SIZE)
     ax.set_ylabel("")
-    ax.set_xlabel(xlabel or {"percent": "en %", "euro": "en €", "ratio": ""}.get(unit, "effectif"), fontsize=8)
-    ax.tick_params(labelsize=8)
+    ax.set_xlabel(xlabel or {"percent": "en %", "euro": "en €", "ratio": ""}.get(unit, "effectif"),
+                  fontsize=TICK_SIZE)
+    ax.tick_params(labelsize=TICK_SIZE)
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _: fmt.axis_tick(x)))
     if not single:
-        ax.legend(title="", frameon=False, fontsize=7.5, loc="upper center", bbox_to_anchor=(0.5, -0.16),
-                  ncol=min(len(zone_order), 3))
-    ax.margins(x=0.16)
-    # fig.tight_layout() without leaving a layout engine on the figure: with one,
-    # savefig draws the whole chart an extra time before drawing it for real.
-    TightLayoutEngine().execute(fig)
-    return _svg(fig)
+        fig.legend(*ax.get_legend_handles_labels(), title="", frameon=False, fontsize=LEGEND_SIZE,
+                   loc="lower center", bbox_to_anchor=layout.legend_anchor(fig), ncol=layout.legend_columns,
+                   borderaxespad=0.0)
+    return fig
 
 
 def _alt_text(title: str, frame: pd.DataFrame) -> str:

@@ -30,6 +30,14 @@ def number(value: float, decimals: int = 0) -> str:
     return (MINUS if value < 0 and rounded != 0 else "") + text
 
 
+def axis_tick(v: float) -> str:
+    """A chart's tick label: ``22.5`` -> ``22,5``, ``1600`` -> ``1 600``, ``20.0`` -> ``20``."""
+    for decimals in range(3):
+        if abs(v * 10 ** decimals - round(v * 10 ** decimals)) < 1e-6:
+            return number(v, decimals)
+    return number(v, 2)
+
+
 def value(v: float | None, unit: str) -> str:
     """A value in its unit: count, euro, percent (already scaled to 100) or ratio."""
     if v is None or (isinstance(v, float) and math.isnan(v)):

@@ -1,0 +1,89 @@
+"""Bar charts are laid out without drawing them first: nothing may fall outside the figure.
+
+The margins are computed from the label widths (``figures._Layout``) instead of
+``tight_layout`` and a "tight" bounding box, so these tests draw each chart and
+check every text, the legend and the axes against the figure's edges.
+"""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import pandas as pd
+import pytest
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.text import Text
+
+from abs_report.figures import bar_figure
+
+SHORT = ["Grenoble", "Isère", "France"]
+LONG = ["Saint-Martin-d'Hères", "Communauté de communes Bièvre Est", "Communauté d'agglomération "
+        "Porte de l'Isère (CAPI)", "Isère", "Auvergne-Rhône-Alpes", "France"]
+
+
+def frame(items, zones, unit="percent", status=lambda i, z: "published", value=lambda i, z: 10.0 + 7 * i + z):
+    return pd.DataFrame([{"item": item, "zone": zone, "value": value(i, j), "status": status(i, j),
+                          "unit": unit} for i, item in enumerate(items) for j, zone in enumerate(zones)])
+
+
+CASES = {
+    "one item, short names": (frame(["Taux de couverture"], SHORT), SHORT, {}),
+    "one item, long names": (frame(["Taux de couverture"], LONG), LONG, {}),
+    "grouped, long names": (frame(["Au RSA", "Aidés pour le logement", "À la prime d'activité"], LONG), LONG, {}),
+    "grouped, long items": (frame(["Foyers bénéficiaires de la prime d'activité et d'une aide au logement",
+                                   "Foyers bénéficiaires du RSA"], SHORT), SHORT, {}),
+    "index with reference": (frame(["Foyers allocataires", "Foyers bénéficiaires du RSA"], LONG,
+                                   unit="ratio", value=lambda i, z: 85.0 + 5 * z), LONG,
+                             {"reference": 100.0, "xlabel": "indice 2024 (base 100 en 2020)"}),
+    "secret bars": (frame(["Au RSA"], SHORT, unit="count",
+                          status=lambda i, z: "secret_primary" if z == 0 else "published",
+                          value=lambda i, z: None if z == 0 else 1234.0), SHORT, {}),
+}
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_every_text_and_the_legend_lie_inside_the_figure(case):
+    data, zones, options = CASES[case]
+    fig = bar_figure(data, zones, **options)
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    renderer = canvas.get_renderer()
+    edge = fig.bbox
+    axes = fig.axes[0]
+    low, high = sorted(axes.get_xlim())
+    beyond = {id(label) for tick in axes.xaxis.get_major_ticks() if not low - 1e-9 <= tick.get_loc() <= high + 1e-9
+              for label in (tick.label1, tick.label2)}  # ticks past the axis are not drawn
+    texts = [t for t in fig.findobj(Text) if t.get_visible() and t.get_text().strip() and id(t) not in beyond]
+    assert texts
+    boxes = [(t.get_text(), t.get_window_extent(renderer)) for t in texts]
+    for legend in fig.legends:
+        boxes.append(("legend", legend.get_window_extent(renderer)))
+    for name, box in boxes:
+        assert box.x0 >= edge.x0 - 1 and box.x1 <= edge.x1 + 1, (case, name, box, edge)
+        assert box.y0 >= edge.y0 - 1 and box.y1 <= edge.y1 + 1, (case, name, box, edge)
+    xlabel = axes.xaxis.label.get_window_extent(renderer)
+    for legend in fig.legends:
+        assert legend.get_window_extent(renderer).y1 <= xlabel.y0 + 1, "legend over the axis title"
+    assert axes.get_window_extent(renderer).width > 0.3 * edge.width, "labels left the bars no room"
+    plt.close(fig)
+
+
+def test_tick_labels_are_french():
+    data, zones, options = CASES["grouped, long items"]
+    fig = bar_figure(data, zones, **options)
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    labels = [t.get_text() for t in fig.axes[0].get_xticklabels()]
+    assert any("," in t for t in labels) and not any("." in t for t in labels), labels
+    plt.close(fig)
+    big = bar_figure(*CASES["secret bars"][:2])
+    FigureCanvasAgg(big).draw()
+    assert "1\u202f000" in [t.get_text() for t in big.axes[0].get_xticklabels()]
+    plt.close(big)
+
+
+def test_secret_bars_are_marked_s():
+    data, zones, options = CASES["secret bars"]
+    fig = bar_figure(data, zones, **options)
+    marks = [t.get_text() for t in fig.axes[0].texts]
+    assert marks[0] == "s" and marks[1] == "1 234".replace(" ", "\u202f")
+    plt.close(fig)
