@@ -228,6 +228,17 @@ def test_single_format(notebook, tmp_path):
     assert not (tmp_path / "report.pdf").exists()
 
 
+def test_both_editions_from_one_parse_equal_each_edition_alone(notebook, tmp_path, demo_report):
+    # Both formats: the Markdown is parsed once into pandoc's AST and both writers
+    # read that; one format reads the Markdown. The bytes must not depend on it.
+    assert (demo_report["pdf"].parent / "report.json").exists()
+    pdf = render(notebook, tmp_path / "pdf", metadata(demo=True), formats=("pdf",))["pdf"]
+    html = render(notebook, tmp_path / "html", metadata(demo=True), formats=("html",))["html"]
+    assert not (tmp_path / "pdf" / "report.json").exists()
+    assert pdf.read_bytes() == demo_report["pdf"].read_bytes()
+    assert html.read_bytes() == demo_report["html"].read_bytes()
+
+
 def test_typst_failure_names_intermediate_file(notebook, tmp_path, monkeypatch):
     import abs_report.render as module
 

@@ -330,23 +330,42 @@ def _pandoc(args: list[str], intermediate: Path, cwd: Path) -> None:
         raise RenderError(f"pandoc a échoué (code {completed.returncode}) : {detail}", intermediate)
 
 
-def _common_pandoc_args(markdown: Path, metadata_file: Path) -> list[str]:
+def _reader_args(document: Path) -> list[str]:
+    """How pandoc reads ``document``: the report's Markdown, or its AST (``.json``)."""
+    if document.suffix == ".json":
+        return ["--from", "json", "--columns", "10000"]
     # -smart: apostrophes and dashes print exactly as the notebook wrote them.
     # A huge --columns keeps pipe tables at natural column widths: otherwise any
-    # table wider than 72 characters gets equal-width columns from its dashes.
+    # table wider than 72 characters gets equal-width columns from its dashes
+    # (and keeps the writers from wrapping lines).
+    return ["--from", "markdown-smart", "--columns", "10000"]
+
+
+def _common_pandoc_args(document: Path, metadata_file: Path) -> list[str]:
     return [
-        "--from", "markdown-smart",
-        "--columns", "10000",
+        *_reader_args(document),
         "--metadata-file", str(metadata_file),
         "--lua-filter", str(project_file("templates", "report.lua")),
-        str(markdown),
+        str(document),
     ]
+
+
+def markdown_to_ast(markdown: Path, workdir: Path) -> Path:
+    """pandoc's AST of the Markdown (``report.json``), read once for both editions.
+
+    Parsing the Markdown is most of a pandoc run; the writers then start from
+    the AST. The filter and the metadata apply at each writer, as before, so
+    both editions come out byte for byte as from the Markdown itself.
+    """
+    target = workdir / "report.json"
+    _pandoc([*_reader_args(markdown), "--to", "json", "--output", str(target), str(markdown)], markdown, workdir)
+    return target
 
 
 def markdown_to_typst(
     markdown: Path, metadata_file: Path, options: FormatOptions, workdir: Path
 ) -> Path:
-    """Typst source of the report, from ``templates/report.typ``."""
+    """Typst source of the report, from ``templates/report.typ`` (Markdown or its AST in)."""
     target = workdir / "report.typ"
     variables = {
         "papersize": options.papersize,
@@ -394,7 +413,7 @@ def typst_to_pdf(source: Path, workdir: Path, timestamp: int | None) -> Path:
 
 
 def markdown_to_html(markdown: Path, metadata_file: Path, options: FormatOptions, workdir: Path) -> Path:
-    """Standalone HTML with every resource embedded (no ``--mathjax``: no CDN)."""
+    """Standalone HTML with every resource embedded (no ``--mathjax``: no CDN); Markdown or AST in."""
     target = workdir / "report.html"
     css = project_file(options.html_css)
     args = [
@@ -540,10 +559,11 @@ def render(
     markdown = workdir / "report.md"
     markdown.write_text(body, encoding="utf-8")
     metadata_file = _write_metadata_file(document_metadata(front, metadata), workdir)
+    document = markdown_to_ast(markdown, workdir) if len(set(formats)) > 1 else markdown
     produced: dict[str, Path] = {}
     if "pdf" in formats:
-        source = markdown_to_typst(markdown, metadata_file, options, workdir)
+        source = markdown_to_typst(document, metadata_file, options, workdir)
         produced["pdf"] = typst_to_pdf(source, workdir, metadata.get("timestamp"))
     if "html" in formats:
-        produced["html"] = markdown_to_html(markdown, metadata_file, options, workdir)
+        produced["html"] = markdown_to_html(document, metadata_file, options, workdir)
     return produced
