@@ -87,8 +87,12 @@ def build(specs: tuple[TableSpec, ...], zones: tuple[Zone, ...], year: int, cell
         The territory's IRIS, for the quartiers table.
     """
     # Only the cells of these zones: the protected table holds a whole département.
-    wanted = {(z.level, z.code) for z in (*zones, *iris)}
-    keep = [key in wanted for key in zip(cells["zone_level"], cells["zone_code"])]
+    codes_of: dict[str, set[str]] = {}
+    for z in (*zones, *iris):
+        codes_of.setdefault(z.level, set()).add(z.code)
+    keep = np.zeros(len(cells), bool)
+    for level, codes in codes_of.items():  # vectorised: the table has ~100,000 rows
+        keep |= (cells["zone_level"] == level).to_numpy(bool) & cells["zone_code"].isin(codes).to_numpy(bool)
     lookup = _cell_lookup(cells[keep])
     first = min(years) if years else year
     rows = []
