@@ -1,0 +1,48 @@
+"""A batch worker runs hundreds of reports: what one report opens, its end must close.
+
+papermill does not stop the channels of a kernel client when it did not start
+the kernel itself; each report then left a heartbeat thread, a ZMQ context (two
+threads) and a dozen file descriptors behind, and a 531-report batch slowed
+down from 2.4 s to 4 s per report. The kernel pool now stops them.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+
+import nbformat
+import pytest
+
+from abs_report.execute import execute
+from abs_report.kernels import KernelPool, fork_supported
+
+pytestmark = pytest.mark.skipif(not fork_supported(), reason="kernels are forked from a zygote (POSIX only)")
+
+
+def _open_resources() -> tuple[int, int]:
+    """File descriptors and OS threads of this process."""
+    return len(os.listdir("/proc/self/fd")), len(os.listdir("/proc/self/task"))
+
+
+def test_reports_leave_no_threads_sockets_or_files_behind(tmp_path):
+    notebook = tmp_path / "tiny.ipynb"
+    nb = nbformat.v4.new_notebook(metadata={
+        "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
+        "language_info": {"name": "python"}})
+    nb.cells = [nbformat.v4.new_code_cell("x = 1", metadata={"tags": ["parameters"]}),
+                nbformat.v4.new_code_cell("print(x * 2)")]
+    nbformat.write(nb, notebook)
+    pool = KernelPool(tmp_path / "scratch")
+    try:
+        counts = []
+        for _ in range(4):
+            kernel = pool.take()
+            out = execute(kernel.cwd / "out.ipynb", {"x": "2"}, notebook=notebook, kernel=kernel)
+            assert "22" in out.read_text(encoding="utf-8")  # parameters are strings: "2" * 2
+            kernel.shutdown()
+            counts.append((_open_resources(), len(threading.enumerate())))
+    finally:
+        pool.close()
+    # After the first report (the pool has started its next kernel) nothing grows.
+    assert counts[1:] == [counts[1]] * 3, counts
