@@ -615,7 +615,7 @@ def prewarm(jobs: Sequence[Job]) -> None:
     Workers then read the cut and the masks from the cache. A failure is left
     for the territory's own job to report.
     """
-    from .pipeline import evolution_years
+    from .pipeline import evolution_years, protect_years
 
     geography = load_geography()
     seen = set()
@@ -627,7 +627,9 @@ def prewarm(jobs: Sequence[Job]) -> None:
                 continue
             seen.add(scope)
             params, dataset = job_params(job, geography)
-            for year in evolution_years(params, dataset):
+            years = tuple(evolution_years(params, dataset))
+            protect_years(params, dataset, geography, years)  # the years side by side, into the cache
+            for year in years:
                 protection_for(params, dataset, geography, year)
         except Exception:  # noqa: BLE001 - reported by the job itself
             continue

@@ -119,7 +119,7 @@ def _protect_forked(year: int):
     return protect_for(params, dataset, geography, year)
 
 
-def _protect_years(params: ReportParams, dataset: Dataset, geography: Geography,
+def protect_years(params: ReportParams, dataset: Dataset, geography: Geography,
                    years: tuple[int, ...]) -> dict:
     """Each year's batch mask; years run side by side on the cores when there are several.
 
@@ -210,7 +210,7 @@ def prepare(params: ReportParams, dataset: Dataset, geography: Geography, protec
     years = evolution_years(params, dataset)
     # Each year has its own batch mask; the evolution chapter reads every year's protected cells.
     if protect is None:
-        protections = _protect_years(params, dataset, geography, years)
+        protections = protect_years(params, dataset, geography, years)
     else:
         protections = {y: protect(params, dataset, geography, y) for y in years}
     protection = protections[params.year]
