@@ -152,7 +152,7 @@ def test_workbook_bytes_do_not_depend_on_the_clock(tmp_path):
     zones = [{"level": "commune", "code": "38548", "name": "Villard-de-Lans"}]
     first, second = tmp_path / "a.xlsx", tmp_path / "b.xlsx"
     write(first, SPECS[:2], rows, zones, "Source : Caf de l'Isère.", stamp=dt.date(2024, 12, 31))
-    time.sleep(1.1)  # openpyxl stamps the document with the clock, to the second
+    time.sleep(1.1)  # unless told otherwise the writer stamps the document with the clock
     write(second, SPECS[:2], rows, zones, "Source : Caf de l'Isère.", stamp=dt.date(2024, 12, 31))
     assert first.read_bytes() == second.read_bytes()
     core = zipfile.ZipFile(first).read("docProps/core.xml").decode()

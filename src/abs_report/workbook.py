@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
 from pathlib import Path
 
 import pandas as pd
@@ -15,7 +14,6 @@ from .tables import TableSpec
 
 FIXED_STAMP = dt.datetime(1980, 1, 1)
 """Document dates when none is given: the earliest a zip archive can hold."""
-_CORE_DATES = re.compile(rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*(</dcterms:(?:created|modified)>)")
 
 
 def _sheet_rows(table: pd.DataFrame, names: dict) -> tuple[list[str], list[list]]:
@@ -58,54 +56,32 @@ def write(path: Path, specs: tuple[TableSpec, ...], published: pd.DataFrame, zon
     zones
         Zone descriptions (level, code, name) used to name the columns, IRIS included.
     stamp
-        The document's creation and modification date (``docProps/core.xml``)
-        and its archive members' dates. openpyxl would write the clock time;
-        a fixed stamp (the report's edition date) makes equal tables equal bytes.
+        The document's creation and modification date (``docProps/core.xml``).
+        XlsxWriter dates the archive's members 1980-01-01 and would write the
+        clock time in the properties: a fixed stamp (the report's edition date)
+        makes equal tables equal bytes.
     """
-    from openpyxl import Workbook
+    import xlsxwriter
 
+    if stamp is None:
+        stamp = FIXED_STAMP
+    if not isinstance(stamp, dt.datetime):
+        stamp = dt.datetime.combine(stamp, dt.time())
     names = {(z["level"], z["code"]): z["name"] for z in zones}
-    workbook = Workbook(write_only=True)
+    # Written whole in memory then saved: no temporary files; text stays text (no URLs, formulas).
+    workbook = xlsxwriter.Workbook(str(path), {"in_memory": True, "strings_to_urls": False,
+                                               "strings_to_formulas": False, "strings_to_numbers": False})
+    workbook.set_properties({"created": max(stamp.replace(tzinfo=None, microsecond=0), FIXED_STAMP)})
     by_table = dict(tuple(published.groupby("table_id", sort=False)))
     for spec in specs:
         table = by_table.get(spec.id)
         if table is None:
             continue
         header, body = _sheet_rows(table, names)
-        sheet = workbook.create_sheet(spec.id[:31])
-        sheet.column_dimensions["A"].width = 52
-        sheet.append([spec.title])
-        sheet.append([])
-        sheet.append(header)
-        for line in body:
-            sheet.append(line)
-        sheet.append([])
-        sheet.append([source_line])
-        sheet.append(["s : donnée soumise au secret statistique ; nd : donnée non disponible."])
-    workbook.save(path)
-    _fix_zip_dates(path, stamp or FIXED_STAMP)
-
-
-def _fix_zip_dates(path: Path, stamp: dt.datetime) -> None:
-    """Rewrite the archive with fixed dates so equal tables give equal bytes.
-
-    Both the zip members' dates and the document properties (``created``,
-    ``modified``, which openpyxl sets to the clock at save time) take ``stamp``.
-    """
-    import zipfile
-
-    if not isinstance(stamp, dt.datetime):
-        stamp = dt.datetime.combine(stamp, dt.time())
-    stamp = max(stamp.replace(tzinfo=None, microsecond=0), FIXED_STAMP)
-    iso = stamp.strftime("%Y-%m-%dT%H:%M:%SZ").encode()
-    data = {}
-    with zipfile.ZipFile(path) as src:
-        for info in src.infolist():
-            data[info.filename] = src.read(info)
-    if "docProps/core.xml" in data:
-        data["docProps/core.xml"] = _CORE_DATES.sub(rb"\g<1>" + iso + rb"\g<2>", data["docProps/core.xml"])
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as dst:
-        for name in sorted(data):
-            info = zipfile.ZipInfo(name, date_time=stamp.timetuple()[:6])
-            info.compress_type = zipfile.ZIP_DEFLATED
-            dst.writestr(info, data[name])
+        sheet = workbook.add_worksheet(spec.id[:31])
+        sheet.set_column(0, 0, 52)
+        lines = [[spec.title], [], header, *body, [], [source_line],
+                 ["s : donnée soumise au secret statistique ; nd : donnée non disponible."]]
+        for row, line in enumerate(lines):
+            sheet.write_row(row, 0, line)
+    workbook.close()
