@@ -16,7 +16,7 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("svg")
-import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.font_manager import FontProperties  # noqa: E402
 from matplotlib.textpath import text_to_path  # noqa: E402
 from matplotlib.ticker import FuncFormatter  # noqa: E402
@@ -495,7 +495,6 @@ def _svg(fig) -> str:
     # The layout is computed (:class:`_Layout`): no layout engine and no "tight"
     # box, so savefig draws the chart once instead of three times.
     fig.savefig(buffer, format="svg", metadata={"Date": None, "Creator": None})
-    plt.close(fig)
     return buffer.getvalue()
 
 
@@ -599,7 +598,8 @@ def bar_figure(frame: pd.DataFrame, zone_order: list[str], reference: float | No
     rows = dict(zip(zip(frame["item"], frame["zone"]), zip(frame["value"], frame["status"])))
     labels = [_wrap(text) for text in (zone_order if single else items)]
     layout = _Layout(labels, [] if single else zone_order)
-    fig, ax = plt.subplots(figsize=(6.3, 1.0))
+    fig = Figure(figsize=(6.3, 1.0))  # not pyplot's: no figure manager to register and close
+    ax = fig.subplots()
     layout.apply(fig, 0.3 * len(zone_order) + 0.7 if single else 0.17 * len(frame) + 0.25 * len(items) + 0.9)
     colours = _palette(zone_order)
     unit = frame["unit"].iloc[0]
