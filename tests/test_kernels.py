@@ -46,3 +46,27 @@ def test_reports_leave_no_threads_sockets_or_files_behind(tmp_path):
         pool.close()
     # After the first report (the pool has started its next kernel) nothing grows.
     assert counts[1:] == [counts[1]] * 3, counts
+
+
+def test_kernels_keep_no_ipython_history(tmp_path, monkeypatch):
+    # The injected parameters carry the report's data: they must not pile up in the
+    # user's ~/.ipython history database, for batch kernels and single renders alike.
+    monkeypatch.setenv("IPYTHONDIR", str(tmp_path / "ipython"))
+    notebook = tmp_path / "tiny.ipynb"
+    nb = nbformat.v4.new_notebook(metadata={
+        "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
+        "language_info": {"name": "python"}})
+    nb.cells = [nbformat.v4.new_code_cell("secret = 'x'", metadata={"tags": ["parameters"]}),
+                nbformat.v4.new_code_cell("print(secret)")]
+    nbformat.write(nb, notebook)
+    pool = KernelPool(tmp_path / "scratch")
+    try:
+        kernel = pool.take()
+        execute(kernel.cwd / "out.ipynb", {"secret": "38185-data"}, notebook=notebook, kernel=kernel)
+        kernel.shutdown()
+    finally:
+        pool.close()
+    (tmp_path / "single").mkdir()
+    execute(tmp_path / "single" / "out.ipynb", {"secret": "38185-data"}, notebook=notebook)
+    for db in (tmp_path / "ipython").rglob("history.sqlite"):
+        assert b"38185-data" not in db.read_bytes()

@@ -64,6 +64,9 @@ def execute(output: Path, parameters: dict[str, str], notebook: Path = NOTEBOOK,
         options["km"] = kernel.manager
     else:
         options["cwd"] = str(output.parent)
+        # No IPython history: it would copy the report's parameters (its data) into the
+        # user's ~/.ipython history database.
+        options["extra_arguments"] = ["--HistoryManager.enabled=False"]
     try:
         pm.execute_notebook(str(notebook), str(output), parameters=parameters, kernel_name="python3",
                             progress_bar=False, log_output=False, request_save_on_cell_execute=False,

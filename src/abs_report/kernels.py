@@ -130,7 +130,9 @@ def _become_kernel(request: dict) -> None:
         from ipykernel.kernelapp import IPKernelApp
 
         app = IPKernelApp.instance()
-        app.initialize(["-f", request["connection_file"]])
+        # No IPython history: it would copy every report's parameters (its data) into the
+        # user's ~/.ipython history database, one sqlite transaction per kernel.
+        app.initialize(["-f", request["connection_file"], "--HistoryManager.enabled=False"])
         app.start()
         status = 0
     except BaseException:  # noqa: BLE001 - the child must never return into the zygote's loop
