@@ -138,6 +138,7 @@ def profile_one(prepared, folder: Path) -> str:
         pool.close()
     stats = pstats.Stats(profiler, stream=io.StringIO())
     wanted = {"execute": "exécution du notebook (noyau préchauffé)", "notebook_to_markdown": "notebook → Markdown",
+              "markdown_to_ast": "pandoc Markdown → AST (une fois)",
               "markdown_to_typst": "pandoc → Typst", "typst_to_pdf": "Typst → PDF",
               "markdown_to_html": "pandoc → HTML autonome", "write": "tableaux xlsx / manifest",
               "normalise_notebook": "normalisation du notebook", "to_csv": "published.csv"}
