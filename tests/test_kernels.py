@@ -25,14 +25,19 @@ def _open_resources() -> tuple[int, int]:
     return len(os.listdir("/proc/self/fd")), len(os.listdir("/proc/self/task"))
 
 
-def test_reports_leave_no_threads_sockets_or_files_behind(tmp_path):
-    notebook = tmp_path / "tiny.ipynb"
+def tiny_notebook(path, parameters: str, body: str):
+    """A two-cell notebook papermill can parameterise: a parameters cell, then ``body``."""
     nb = nbformat.v4.new_notebook(metadata={
         "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
         "language_info": {"name": "python"}})
-    nb.cells = [nbformat.v4.new_code_cell("x = 1", metadata={"tags": ["parameters"]}),
-                nbformat.v4.new_code_cell("print(x * 2)")]
-    nbformat.write(nb, notebook)
+    nb.cells = [nbformat.v4.new_code_cell(parameters, metadata={"tags": ["parameters"]}),
+                nbformat.v4.new_code_cell(body)]
+    nbformat.write(nb, path)
+    return path
+
+
+def test_reports_leave_no_threads_sockets_or_files_behind(tmp_path):
+    notebook = tiny_notebook(tmp_path / "tiny.ipynb", "x = 1", "print(x * 2)")
     pool = KernelPool(tmp_path / "scratch")
     try:
         counts = []
@@ -52,13 +57,7 @@ def test_kernels_keep_no_ipython_history(tmp_path, monkeypatch):
     # The injected parameters carry the report's data: they must not pile up in the
     # user's ~/.ipython history database, for batch kernels and single renders alike.
     monkeypatch.setenv("IPYTHONDIR", str(tmp_path / "ipython"))
-    notebook = tmp_path / "tiny.ipynb"
-    nb = nbformat.v4.new_notebook(metadata={
-        "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
-        "language_info": {"name": "python"}})
-    nb.cells = [nbformat.v4.new_code_cell("secret = 'x'", metadata={"tags": ["parameters"]}),
-                nbformat.v4.new_code_cell("print(secret)")]
-    nbformat.write(nb, notebook)
+    notebook = tiny_notebook(tmp_path / "tiny.ipynb", "secret = 'x'", "print(secret)")
     pool = KernelPool(tmp_path / "scratch")
     try:
         kernel = pool.take()
