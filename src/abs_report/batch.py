@@ -627,10 +627,8 @@ def prewarm(jobs: Sequence[Job]) -> None:
                 continue
             seen.add(scope)
             params, dataset = job_params(job, geography)
-            years = tuple(evolution_years(params, dataset))
-            protect_years(params, dataset, geography, years)  # the years side by side, into the cache
-            for year in years:
-                protection_for(params, dataset, geography, year)
+            # The years side by side, into the cache: workers (other processes) read them there.
+            protect_years(params, dataset, geography, tuple(evolution_years(params, dataset)))
         except Exception:  # noqa: BLE001 - reported by the job itself
             continue
 

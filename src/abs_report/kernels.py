@@ -254,13 +254,13 @@ class ForkedProcess:
 def _forked_kernel_manager_class():
     """Built lazily: importing jupyter_client costs time the zygote process does not need."""
     from jupyter_client.manager import AsyncKernelManager
-    from traitlets import Any
+    from traitlets import Any, List
 
     class ForkedKernelManager(AsyncKernelManager):
         """An ``AsyncKernelManager`` whose kernel process comes from a :class:`Zygote`."""
 
         zygote = Any()
-        clients = Any()
+        clients = List()
 
         def client(self, **kwargs):
             """A client, remembered: papermill does not stop the channels of a client
@@ -268,8 +268,6 @@ def _forked_kernel_manager_class():
             left running kept a heartbeat thread, its ZMQ context and sockets: a
             worker slowed down report after report and ran out of file descriptors)."""
             kc = super().client(**kwargs)
-            if self.clients is None:
-                self.clients = []
             self.clients.append(kc)
             return kc
 

@@ -18,7 +18,6 @@ nothing and are published again.
 
 from __future__ import annotations
 
-import itertools
 from collections import deque
 from dataclasses import dataclass, field
 
@@ -152,23 +151,18 @@ class _Suppressor:
         useful = np.array(sorted(c for c, g in gain.items() if abs(g) > 1e-9), int)
         # Nearest useful cells first: in a large component the duals of a degenerate
         # optimum can point at far-away cells whose hiding widens the bound by little.
-        seen: list[np.ndarray] = []  # neighbourhoods, widened only as far as needed
-
-        def neighbourhoods():
-            yield from seen
-            for rows in itertools.islice(self._widening_rows(exposure), len(seen), None):
-                seen.append(np.unique(np.concatenate([self.rows.cells[r] for r in rows])) if rows else
-                            np.array([], int))
-                yield seen[-1]
-
-        for near in neighbourhoods():
-            choice = _pick(self.truth, np.intersect1d(useful, near), deficit)
+        # Neighbourhoods are widened only as far as needed; past this loop all are known.
+        seen: list[np.ndarray] = []
+        for rows in self._widening_rows(exposure):
+            seen.append(np.unique(np.concatenate([self.rows.cells[r] for r in rows])) if rows else
+                        np.array([], int))
+            choice = _pick(self.truth, np.intersect1d(useful, seen[-1]), deficit)
             if choice is not None:
                 return choice
         choice = _pick(self.truth, useful, deficit)
         if choice is not None:
             return choice
-        for near in neighbourhoods():
+        for near in seen:
             choice = _pick(self.truth, near[self.candidate[near]], deficit)
             if choice is not None:
                 return choice
