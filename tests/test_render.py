@@ -205,7 +205,7 @@ def test_html_is_self_contained(demo_report):
 def test_html_content_and_navigation(demo_report):
     html = demo_report["html"].read_text(encoding="utf-8")
     for expected in ["Grenoble", *ZONES, TABLE_CAPTION, FIGURE_CAPTION, "57,1 %", "Destinataire :",
-                     "Source : Caf de l&#39;Isère", "Secret statistique"]:
+                     "Source : Caf de l'Isère", "Secret statistique"]:
         assert expected in html, expected
     assert f'alt="{ALT}"' in html
     assert re.search(r'<nav id="TOC"[^>]*>.*href="#vue-densemble"', html, re.S)
@@ -222,6 +222,39 @@ def test_rendering_twice_gives_identical_bytes(notebook, tmp_path, demo_report):
     assert again["html"].read_bytes() == demo_report["html"].read_bytes()
 
 
+def test_a_fresh_pandoc_process_gives_identical_bytes(notebook, tmp_path, demo_report):
+    # A batch worker's pandoc process renders hundreds of reports: a report must
+    # not depend on what the process rendered before it.
+    from abs_report.render import PANDOC
+
+    PANDOC.close()
+    again = render(notebook, tmp_path, metadata(demo=True))
+    assert again["pdf"].read_bytes() == demo_report["pdf"].read_bytes()
+    assert again["html"].read_bytes() == demo_report["html"].read_bytes()
+
+
+def test_pandoc_process_outlives_a_refused_request(notebook, tmp_path):
+    from abs_report.render import PANDOC
+
+    render(notebook, tmp_path / "first", metadata(), formats=("html",))
+    process = PANDOC._process
+    missing = tmp_path / "missing.md"
+    with pytest.raises(RenderError, match="missing.md") as raised:
+        PANDOC.request({"markdown": str(missing), "metadata": str(missing), "filter": "", "editions": []}, missing)
+    assert raised.value.intermediate == missing
+    assert render(notebook, tmp_path / "second", metadata(), formats=("html",))["html"].is_file()
+    assert PANDOC._process is process and process.poll() is None
+
+
+def test_pandoc_process_restarts_after_it_died(notebook, tmp_path):
+    from abs_report.render import PANDOC
+
+    render(notebook, tmp_path / "first", metadata(), formats=("html",))
+    PANDOC._process.kill()
+    PANDOC._process.wait()
+    assert render(notebook, tmp_path / "second", metadata(), formats=("html",))["html"].is_file()
+
+
 def test_single_format(notebook, tmp_path):
     produced = render(notebook, tmp_path, metadata(), formats=("html",))
     assert set(produced) == {"html"}
@@ -229,12 +262,11 @@ def test_single_format(notebook, tmp_path):
 
 
 def test_both_editions_from_one_parse_equal_each_edition_alone(notebook, tmp_path, demo_report):
-    # Both formats: the Markdown is parsed once into pandoc's AST and both writers
-    # read that; one format reads the Markdown. The bytes must not depend on it.
-    assert (demo_report["pdf"].parent / "report.json").exists()
+    # Both formats: one pandoc request reads the Markdown once for both writers.
+    # The bytes must not depend on which editions a request asks for.
     pdf = render(notebook, tmp_path / "pdf", metadata(demo=True), formats=("pdf",))["pdf"]
     html = render(notebook, tmp_path / "html", metadata(demo=True), formats=("html",))["html"]
-    assert not (tmp_path / "pdf" / "report.json").exists()
+    assert not (tmp_path / "pdf" / "report.html").exists()
     assert pdf.read_bytes() == demo_report["pdf"].read_bytes()
     assert html.read_bytes() == demo_report["html"].read_bytes()
 
@@ -242,12 +274,9 @@ def test_both_editions_from_one_parse_equal_each_edition_alone(notebook, tmp_pat
 def test_typst_failure_names_intermediate_file(notebook, tmp_path, monkeypatch):
     import abs_report.render as module
 
-    def broken_typst(markdown, metadata_file, options, workdir):
-        target = workdir / "report.typ"
-        target.write_text("#let x = (\n", encoding="utf-8")
-        return target
-
-    monkeypatch.setattr(module, "markdown_to_typst", broken_typst)
+    template = tmp_path / "broken.typ"
+    template.write_text("#let x = (\n$body$\n", encoding="utf-8")
+    monkeypatch.setattr(module, "TYPST_TEMPLATE", template)
     with pytest.raises(RenderError) as raised:
         render(notebook, tmp_path, metadata(), formats=("pdf",))
     assert raised.value.intermediate == tmp_path / "report.typ"
