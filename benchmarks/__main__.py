@@ -138,9 +138,8 @@ def profile_one(prepared, folder: Path) -> str:
         pool.close()
     stats = pstats.Stats(profiler, stream=io.StringIO())
     wanted = {"execute": "exécution du notebook (noyau préchauffé)", "notebook_to_markdown": "notebook → Markdown",
-              "markdown_to_ast": "pandoc Markdown → AST (une fois)",
-              "markdown_to_typst": "pandoc → Typst", "typst_to_pdf": "Typst → PDF",
-              "markdown_to_html": "pandoc → HTML autonome", "write": "tableaux xlsx / manifest",
+              "pandoc_editions": "pandoc → Typst et HTML autonome (processus pandoc gardé)",
+              "typst_to_pdf": "Typst → PDF", "write": "tableaux xlsx / manifest",
               "normalise_notebook": "normalisation du notebook", "to_csv": "published.csv"}
     rows, total = [], 0.0
     for (filename, _, name), (_, _, _, cumulative, _) in stats.stats.items():

@@ -1,42 +1,31 @@
 -- Pandoc filter for both editions of the report.
---  * Source lines ("Source : ...") written by the notebook under each table and chart
---    are set small and close to what they document (Typst: #source-note, HTML: div).
+--  * Source notes (`::: source-note` divs written by the notebook under each table and
+--    chart) are set small and close to what they document: Typst #source-note; the
+--    HTML edition styles the div's class.
+--  * Typst only: tables get the full text width with columns weighted by what they
+--    hold, and charts keep their text alternative.
 --  * HTML only: when the metadata has `demo: true`, every chapter repeats the
 --    demonstration notice, so that a chapter linked or printed alone still says its
 --    figures are fictitious (the PDF prints it on every page instead).
+-- Only block-level functions: a function on inlines makes pandoc hand every inline
+-- of the document to Lua, which cost more than the rest of the filter.
 
 local is_demo = false
-
--- "Source : ..." or "Sources : ...", with a plain or a no-break space before the colon.
-local function starts_with_source(inlines)
-  if #inlines < 1 or inlines[1].t ~= "Str" then
-    return false
-  end
-  local first = inlines[1].text
-  if first == "Source" or first == "Sources" then
-    return #inlines >= 3 and inlines[2].t == "Space"
-      and inlines[3].t == "Str" and inlines[3].text:sub(1, 1) == ":"
-  end
-  -- U+00A0 and U+202F are the no-break spaces French typography puts before ":".
-  return first:match("^Sources?\194\160:") ~= nil or first:match("^Sources?\226\128\175:") ~= nil
-end
 
 function Meta(meta)
   is_demo = meta.demo == true
 end
 
-function Para(para)
-  if not starts_with_source(para.content) then
+function Div(div)
+  if FORMAT ~= "typst" or not div.classes:includes("source-note") then
     return nil
   end
-  if FORMAT == "typst" then
-    return {
-      pandoc.RawBlock("typst", "#source-note["),
-      pandoc.Plain(para.content),
-      pandoc.RawBlock("typst", "]"),
-    }
+  local blocks = { pandoc.RawBlock("typst", "#source-note[") }
+  for _, block in ipairs(div.content) do
+    blocks[#blocks + 1] = block.t == "Para" and pandoc.Plain(block.content) or block
   end
-  return pandoc.Div({ pandoc.Para(para.content) }, pandoc.Attr("", { "source-note" }))
+  blocks[#blocks + 1] = pandoc.RawBlock("typst", "]")
+  return blocks
 end
 
 -- Typst only: give every table the full text width, with columns proportional to
@@ -53,7 +42,8 @@ local function longest_word(text)
   return longest
 end
 
--- A number cell ("1 234", "57,1 %", "12 345 €", "s"): kept on one line.
+-- A number cell ("1 234", "57,1 %", "12 345 €", "s"): its width is its length
+-- (templates/report.typ keeps numbers on one line).
 local function is_number(text)
   return text:match("^[%d%s,.%%+-]+[€%%]?$") ~= nil or text == "s" or text:match("^s%d*$") ~= nil
 end
@@ -89,21 +79,6 @@ local function column_weights(tbl)
   return weights
 end
 
--- Numbers never wrap ("1 812 345" on one line): each number cell goes in a Typst box.
--- The spaces stay ordinary spaces so the PDF text reads exactly like published.csv.
-local function keep_numbers_whole(tbl)
-  return tbl:walk({
-    Plain = function(plain)
-      if is_number(pandoc.utils.stringify(plain.content)) then
-        local content = pandoc.List({ pandoc.RawInline("typst", "#box[") })
-        content:extend(plain.content)
-        content:insert(pandoc.RawInline("typst", "]"))
-        return pandoc.Plain(content)
-      end
-    end,
-  })
-end
-
 local function capped_shares(weights)
   local total = 0
   for _, w in ipairs(weights) do total = total + w end
@@ -131,7 +106,6 @@ function Table(tbl)
     -- HTML: a wide table scrolls inside its own box instead of widening the page.
     return pandoc.Div({ tbl }, pandoc.Attr("", { "table-wrap" }))
   end
-  tbl = keep_numbers_whole(tbl)
   local shares = capped_shares(column_weights(tbl))
   for i, spec in ipairs(tbl.colspecs) do
     tbl.colspecs[i] = { spec[1], shares[i] }
@@ -145,15 +119,19 @@ local function typst_string(text)
   return '"' .. text:gsub("\\", "\\\\"):gsub('"', '\\"') .. '"'
 end
 
-function Image(img)
-  if FORMAT ~= "typst" then
-    return nil
-  end
+local function image_with_alt(img)
   local alt = pandoc.utils.stringify(img.caption)
   if alt == "" then
     return nil
   end
   return pandoc.RawInline("typst", "#image(" .. typst_string(img.src) .. ", alt: " .. typst_string(alt) .. ")")
+end
+
+function Figure(figure)
+  if FORMAT ~= "typst" then
+    return nil
+  end
+  return figure:walk({ Image = image_with_alt })
 end
 
 function Header(header)
@@ -170,4 +148,4 @@ function Header(header)
   return { header, notice }
 end
 
-return { { Meta = Meta }, { Para = Para, Header = Header, Table = Table, Image = Image } }
+return { { Meta = Meta }, { Div = Div, Header = Header, Table = Table, Figure = Figure } }

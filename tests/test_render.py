@@ -37,7 +37,9 @@ CHAPTER_1 = """# Vue d'ensemble
 
 : Tableau 1 – Foyers allocataires et couverture
 
+::: source-note
 Source : Caf de l'Isère, données au 31 décembre 2024.
+:::
 
 [^secret]: s : donnée soumise au secret statistique.
 """
@@ -95,7 +97,7 @@ def build_notebook(path: Path) -> Path:
             data={"image/svg+xml": chart_svg()},
             metadata={"image/svg+xml": {"abs_report": {"caption": FIGURE_CAPTION, "alt": ALT}}},
         ),
-        markdown_output("Source : Caf de l'Isère, données au 31 décembre 2024."),
+        markdown_output("::: source-note\nSource : Caf de l'Isère, données au 31 décembre 2024.\n:::\n"),
     ]
     result = nbformat.v4.new_code_cell("1 + 1")
     result.outputs = [nbformat.v4.new_output("execute_result", data={"text/plain": "PLAIN_REPR_42"}, execution_count=4)]

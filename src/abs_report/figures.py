@@ -125,7 +125,7 @@ class ReportView:
                          "ou permettant de retrouver un tel effectif, ou quartier de moins de 100 allocataires).")
         if fmt.MISSING in cells:
             notes.append(f"*{fmt.MISSING}* : donnée non disponible dans la source.")
-        return Block(markdown=f"::: source\n{self.source_line()} {' '.join(notes)}\n:::\n")
+        return Block(markdown=f"::: source-note\n{self.source_line()} {' '.join(notes)}\n:::\n")
 
     def _caption(self, spec: TableSpec) -> str:
         self._tables += 1
