@@ -652,7 +652,11 @@ def _worker_init() -> None:
     signal.signal(signal.SIGTERM, terminate)
     from multiprocessing import util
 
+    from .render import PANDOC
+
     util.Finalize(None, close_kernel_pools, exitpriority=10)
+    # Pool workers end with os._exit: atexit handlers do not run, finalizers do.
+    util.Finalize(None, PANDOC.close, exitpriority=10)
 
 
 def run_local(jobs: Sequence[Job], workers: int, on_result: OnResult,

@@ -26,6 +26,7 @@ import seaborn as sns  # noqa: E402
 
 from . import formatting as fmt  # noqa: E402
 from .catalogue import INDICATORS, MEASURES, label  # noqa: E402
+from .published import column_lists  # noqa: E402
 from .published import read as read_published  # noqa: E402
 from .tables import CHAPTER_TITLES, CHAPTERS, SHORT_LABELS, TableSpec, specs_of  # noqa: E402
 
@@ -74,9 +75,9 @@ class ReportView:
         return cls(json.loads(context_json), read_published(Path(published_csv)))
 
     def __post_init__(self):
-        pub = self.published
-        keys = zip(pub["table_id"], pub["zone_level"], pub["zone_code"], pub["year"], pub["measure"])
-        self._index = dict(zip(keys, zip(pub["value"], pub["status"], pub["unit"])))
+        table, level, code, year, measure, value, status, unit = column_lists(
+            self.published, "table_id", "zone_level", "zone_code", "year", "measure", "value", "status", "unit")
+        self._index = dict(zip(zip(table, level, code, year, measure), zip(value, status, unit)))
 
     # --- look-ups ---------------------------------------------------------
     @property

@@ -124,11 +124,11 @@ class Geography:
         if level == "epci":
             return self._epci_members[code]
         if level == "departement":
-            return tuple(self.communes.index[self.communes["departement"] == code])
+            return tuple(self.communes.index[self.communes["departement"] == code].tolist())
         if level == "region":
-            return tuple(self.communes.index[self.communes["region"] == code])
+            return tuple(self.communes.index[self.communes["region"] == code].tolist())
         if level == "france":
-            return tuple(self.communes.index)
+            return tuple(self.communes.index.tolist())
         raise ValueError(f"no member communes for level {level!r}")
 
     def aggregation(self, code: str, name: str, communes: list[str]) -> Zone:

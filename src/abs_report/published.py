@@ -25,9 +25,19 @@ STATUSES = ("published", "secret_primary", "secret_secondary", "secret_threshold
 _PRECEDENCE = {"secret_threshold": 0, "secret_primary": 1, "secret_secondary": 2, "missing": 3, "published": 4}
 
 
+def column_lists(frame: pd.DataFrame, *names: str) -> list[list]:
+    """Columns as Python lists, for look-ups built row by row.
+
+    Iterating an Arrow-backed column hands out one element per Python call;
+    ``tolist`` converts the column at once (about ten times faster).
+    """
+    return [frame[name].tolist() for name in names]
+
+
 def _cell_lookup(cells: pd.DataFrame) -> dict[tuple, tuple[float, str]]:
-    keys = zip(cells["zone_level"], cells["zone_code"], cells["year"], cells["measure"])
-    return dict(zip(keys, zip(cells["value"], cells["status"])))
+    level, code, year, measure, value, status = column_lists(
+        cells, "zone_level", "zone_code", "year", "measure", "value", "status")
+    return dict(zip(zip(level, code, year, measure), zip(value, status)))
 
 
 def _measure_row(lookup, zone: Zone, year: int, measure: str) -> tuple[float, str]:

@@ -9,6 +9,7 @@ import pandas as pd
 
 from . import formatting as fmt
 from .catalogue import label
+from .published import column_lists
 from .tables import TableSpec
 
 
@@ -18,21 +19,23 @@ FIXED_STAMP = dt.datetime(1980, 1, 1)
 
 def _sheet_rows(table: pd.DataFrame, names: dict) -> tuple[list[str], list[list]]:
     """Header and body of one sheet: a line per measure (and year), a column per zone."""
-    zones = list(dict.fromkeys(zip(table["zone_level"], table["zone_code"])))
-    several_years = table["year"].nunique() > 1
+    levels, codes, measures, years, values, statuses = column_lists(
+        table, "zone_level", "zone_code", "measure", "year", "value", "status")
+    zones = list(dict.fromkeys(zip(levels, codes)))
+    several_years = len(set(years)) > 1
     header = ["Indicateur"] + (["Année"] if several_years else []) + [names.get(z, z[1]) for z in zones]
-    cells = {(r.measure, r.year, r.zone_level, r.zone_code): r for r in table.itertuples()}
+    cells = dict(zip(zip(measures, years, levels, codes), zip(values, statuses)))
     body = []
-    for measure, year in dict.fromkeys(zip(table["measure"], table["year"])):
+    for measure, year in dict.fromkeys(zip(measures, years)):
         line = [_label(measure)] + ([int(year)] if several_years else [])
         for level, code in zones:
-            row = cells.get((measure, year, level, code))
-            if row is None or row.status == "missing":
+            value, status = cells.get((measure, year, level, code), (None, "missing"))
+            if status == "missing":
                 line.append(fmt.MISSING)
-            elif row.status != "published":
+            elif status != "published":
                 line.append(fmt.SECRET)
             else:
-                line.append(float(row.value))
+                line.append(float(value))
         body.append(line)
     return header, body
 
