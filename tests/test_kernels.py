@@ -69,3 +69,18 @@ def test_kernels_keep_no_ipython_history(tmp_path, monkeypatch):
     execute(tmp_path / "single" / "out.ipynb", {"secret": "38185-data"}, notebook=notebook)
     for db in (tmp_path / "ipython").rglob("history.sqlite"):
         assert b"38185-data" not in db.read_bytes()
+
+
+def test_warm_imports_start_no_thread():
+    # The zygote forks after importing these: a thread alive at fork time would be
+    # missing from every kernel, holding whatever lock it held.
+    import subprocess
+    import sys
+
+    code = ("import importlib, threading\n"
+            "from abs_report.kernels import WARM_IMPORTS\n"
+            "for name in WARM_IMPORTS:\n"
+            "    importlib.import_module(name)\n"
+            "    assert threading.active_count() == 1, name\n")
+    completed = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert completed.returncode == 0, completed.stderr

@@ -39,8 +39,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 WARM_IMPORTS = ("abs_report.figures", "IPython", "ipykernel.kernelapp", "ipykernel.ipkernel",
-                "ipykernel.zmqshell", "IPython.display")
-"""Modules the zygote imports once; every kernel forked from it starts with them loaded."""
+                "ipykernel.zmqshell", "IPython.display",
+                # What every kernel imported again when it started or ran a report (sys.modules of
+                # a kernel against the zygote's): the debugger (debugpy, pydevd: 46 ms), psutil,
+                # sqlite3 (IPython's history module), pdb, the SVG backend, pandas' Arrow bridge.
+                "ipykernel.debugger", "psutil", "sqlite3", "pdb", "matplotlib.backends.backend_svg",
+                "pyarrow.pandas_compat", "mimetypes")
+"""Modules the zygote imports once; every kernel forked from it starts with them loaded.
+
+None of them may start a thread on import: the zygote forks (tests/test_kernels.py)."""
 
 SINGLE_THREAD_ENV = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 """Forking is only safe from a single-threaded process: keep BLAS from starting thread pools."""
@@ -63,7 +70,9 @@ class Zygote:
     """A process that imported the heavy modules and forks kernels on request."""
 
     def __init__(self) -> None:
-        env = {**os.environ, **SINGLE_THREAD_ENV}
+        # pydevd (imported with the debugger) warns on stderr that frozen modules may make
+        # it miss breakpoints: true, and of no concern to a batch.
+        env = {**os.environ, **SINGLE_THREAD_ENV, "PYDEVD_DISABLE_FILE_VALIDATION": "1"}
         self._lock = threading.Lock()
         self._proc = subprocess.Popen([sys.executable, "-m", "abs_report.kernels"], stdin=subprocess.PIPE,
                                       stdout=subprocess.PIPE, env=env, text=True, bufsize=1)
