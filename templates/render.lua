@@ -55,27 +55,25 @@ local function filtered(doc, filter, format)
   return pandoc.utils.run_lua_filter(doc:clone(), filter, env)
 end
 
-local function embed_images(doc, folder)
-  return doc:walk({
-    Image = function(image)
-      if image.src:match("^data:") then
-        return nil
-      end
-      local extension = image.src:match("%.(%w+)$")
-      local mime = MIME_TYPES[(extension or ""):lower()]
-      if mime == nil then
-        error("image d'un type non pris en charge : " .. image.src, 0)
-      end
-      image.src = pandoc.mediabag.make_data_uri(mime, read_file(pandoc.path.join({ folder, image.src })))
-      return image
-    end,
-  })
+-- Images become data URIs in the written HTML, not in the document: the writer
+-- would otherwise escape every character of every URI (40 ms a report).
+local function embed_images(html, folder)
+  return (html:gsub('(<img[^>]-src=")([^"]+)(")', function(before, src, after)
+    if src:match("^data:") then
+      return nil
+    end
+    local extension = src:match("%.(%w+)$")
+    local mime = MIME_TYPES[(extension or ""):lower()]
+    if mime == nil then
+      error("image d'un type non pris en charge : " .. src, 0)
+    end
+    return before .. pandoc.mediabag.make_data_uri(mime, read_file(pandoc.path.join({ folder, src }))) .. after
+  end))
 end
 
 local function write_edition(doc, edition, folder)
   local variables = edition.variables or {}
   if edition.embed then
-    doc = embed_images(doc, folder)
     local sheets = {}
     for _, path in ipairs(edition.stylesheets or {}) do
       sheets[#sheets + 1] = read_file(path)
@@ -86,7 +84,11 @@ local function write_edition(doc, edition, folder)
   options.template = pandoc.template.compile(read_file(edition.template), edition.template)
   options.variables = variables
   options.columns = options.columns or READER.options.columns
-  write_file(edition.output, pandoc.write(doc, edition.format, options))
+  local text = pandoc.write(doc, edition.format, options)
+  if edition.embed then
+    text = embed_images(text, folder)
+  end
+  write_file(edition.output, text)
 end
 
 local function handle(request)
