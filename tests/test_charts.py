@@ -87,3 +87,20 @@ def test_secret_bars_are_marked_s():
     marks = [t.get_text() for t in fig.axes[0].texts]
     assert marks[0] == "s" and marks[1] == "1 234".replace(" ", "\u202f")
     plt.close(fig)
+
+
+def test_marks_near_the_reference_line_stay_readable():
+    # Bars ending just short of 100 put their value where the dotted line runs: the
+    # marks sit on a white ground drawn over the line, not struck through by it.
+    data = frame(["Foyers allocataires"], SHORT, unit="ratio", value=lambda i, z: 98.5 + 0.1 * z)
+    fig = bar_figure(data, SHORT, reference=100.0)
+    axes = fig.axes[0]
+    line = next(artist for artist in axes.lines if artist.get_linestyle() == ":")
+    for mark in axes.texts:
+        ground = mark.get_bbox_patch()
+        assert ground is not None and ground.get_facecolor()[:3] == (1.0, 1.0, 1.0), mark.get_text()
+        assert mark.get_zorder() > line.get_zorder()
+    plain = bar_figure(frame(["Au RSA"], SHORT), SHORT)
+    assert all(mark.get_bbox_patch() is None for mark in plain.axes[0].texts)
+    plt.close(fig)
+    plt.close(plain)

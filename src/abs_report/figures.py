@@ -653,10 +653,14 @@ def bar_figure(frame: pd.DataFrame, zone_order: list[str], reference: float | No
         ax.set_xlim(left=max(0.0, min(reference, low if pd.notna(low) else reference) * 0.8))
     ax.margins(x=0.16)
     left = ax.get_xlim()[0]
+    # Near the reference line a value would be struck through by it ("98,53" across
+    # the dotted 100): marks then sit on a white ground that interrupts the line.
+    ground = None if reference is None else {"boxstyle": "square,pad=0.12", "facecolor": "white",
+                                             "edgecolor": "none"}
     for text, x, y in marks:
         # A hidden bar has no width: its mark sits at the axis start, where a reader looks for it.
         ax.annotate(text, (max(x, left), y), xytext=(3, 0), textcoords="offset points", va="center",
-                    fontsize=ANNOTATION_SIZE)
+                    fontsize=ANNOTATION_SIZE, bbox=ground)
     ax.set_ylabel("")
     ax.set_xlabel(xlabel or {"percent": "en %", "euro": "en €", "ratio": ""}.get(unit, "effectif"),
                   fontsize=TICK_SIZE)
