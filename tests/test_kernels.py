@@ -84,3 +84,19 @@ def test_warm_imports_start_no_thread():
             "    assert threading.active_count() == 1, name\n")
     completed = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     assert completed.returncode == 0, completed.stderr
+
+
+@pytest.mark.skipif(os.name != "posix", reason="Unix sockets are POSIX only")
+def test_a_single_report_kernel_listens_on_private_unix_sockets(tmp_path):
+    # Over TCP any local user could reach the report's kernel, and the kernel warns
+    # about it on the terminal at every render.
+    notebook = tiny_notebook(tmp_path / "tiny.ipynb", "x = 1",
+                             "from ipykernel.kernelapp import IPKernelApp\n"
+                             "app = IPKernelApp.instance()\n"
+                             "print(app.transport, app.ip)")
+    (tmp_path / "out").mkdir()
+    executed = execute(tmp_path / "out" / "tiny.ipynb", {"x": "1"}, notebook=notebook)
+    printed = nbformat.read(executed, as_version=4).cells[-1].outputs[0]["text"].split()
+    assert printed[0] == "ipc"
+    socket_folder = os.path.dirname(printed[1])
+    assert not os.path.exists(socket_folder), "the socket folder outlives the run"

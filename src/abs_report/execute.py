@@ -8,9 +8,14 @@ user-level kernelspec is needed.
 
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
 import threading
 from contextlib import contextmanager
 from pathlib import Path
+
+from traitlets import default
 
 from .paths import project_file
 
@@ -67,11 +72,44 @@ def execute(output: Path, parameters: dict[str, str], notebook: Path = NOTEBOOK,
         # No IPython history: it would copy the report's parameters (its data) into the
         # user's ~/.ipython history database.
         options["extra_arguments"] = ["--HistoryManager.enabled=False"]
-    try:
-        pm.execute_notebook(str(notebook), str(output), parameters=parameters, kernel_name="python3",
-                            progress_bar=False, log_output=False, request_save_on_cell_execute=False,
-                            **options)
-    except pm.PapermillExecutionError as exc:
-        raise ExecutionError(f"notebook failed in cell {exc.exec_count}: {exc.ename}: {exc.evalue} "
-                             f"(executed notebook kept at {output})") from exc
+    with _private_sockets(options):
+        try:
+            pm.execute_notebook(str(notebook), str(output), parameters=parameters, kernel_name="python3",
+                                progress_bar=False, log_output=False, request_save_on_cell_execute=False,
+                                **options)
+        except pm.PapermillExecutionError as exc:
+            raise ExecutionError(f"notebook failed in cell {exc.exec_count}: {exc.ename}: {exc.evalue} "
+                                 f"(executed notebook kept at {output})") from exc
     return output
+
+
+@contextmanager
+def _private_sockets(options: dict):
+    """A kernel papermill starts talks over Unix sockets in a private folder, not TCP.
+
+    Over TCP any local user could connect to the report's kernel, and the kernel
+    says so on the terminal at every render ("running over TCP without
+    encryption"). Batch kernels already use Unix sockets (:mod:`abs_report.kernels`).
+    Windows has no Unix sockets: TCP stays.
+    """
+    if "km" in options or os.name != "posix":
+        yield
+        return
+    from jupyter_client.manager import AsyncKernelManager
+
+    folder = Path(tempfile.mkdtemp(prefix="abs-k-"))  # 0700; short: socket paths max 107 bytes
+
+    class PrivateSocketKernelManager(AsyncKernelManager):
+        @default("transport")
+        def _private_transport(self):
+            return "ipc"
+
+        @default("ip")
+        def _private_socket_prefix(self):
+            return str(folder / "kernel")
+
+    options["kernel_manager_class"] = PrivateSocketKernelManager
+    try:
+        yield
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
