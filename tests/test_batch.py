@@ -173,3 +173,11 @@ def test_ctrl_c_leaves_no_kernel_and_no_partial_report(tmp_path):
     assert process.returncode in (0, 130)
     for folder in outputs.glob("*/2024"):
         assert {"report.html", "published.csv", "manifest.json", "tables.xlsx"} <= {p.name for p in folder.iterdir()}
+    # The reports being built when Ctrl-C came were finished, not abandoned: neither
+    # their kernel (papermill's own SIGINT handler) nor their pandoc process (in the
+    # terminal's process group) may take the key press for themselves.
+    summaries = list(outputs.glob("batch-*.json"))
+    assert summaries, process.stderr.read().decode()
+    summary = json.loads(summaries[0].read_text())
+    assert summary["counts"]["failed"] == 0, summary
+    assert summary["counts"]["built"] >= 1, summary

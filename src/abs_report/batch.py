@@ -639,8 +639,16 @@ OnResult = Callable[[JobResult], None]
 
 
 def _worker_init() -> None:
-    """Pool worker start: Ctrl-C belongs to the batch; SIGTERM cleans up before exiting."""
+    """Pool worker start: Ctrl-C belongs to the batch; SIGTERM cleans up before exiting.
+
+    Ignoring SIGINT is not enough: papermill's client installs its own handler
+    for each run (it would shut the report's kernel down at the key press) and
+    leaves Python's default behind. Blocked, the signal never reaches the worker,
+    whatever handler is installed; the worker's kernels unblock it for themselves
+    (it is how a kernel is interrupted).
+    """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
 
     def terminate(signum, frame):
         current = getattr(_local, "current", None)
@@ -685,6 +693,9 @@ def run_local(jobs: Sequence[Job], workers: int, on_result: OnResult,
             pool.shutdown(wait=True, cancel_futures=True)
         except KeyboardInterrupt:
             _terminate(pool)
+        for future, job in pending.items():  # the reports that were being built: in the summary
+            if future.done() and not future.cancelled():
+                on_result(_result_of(future, job))
         raise
     except BaseException:
         _terminate(pool)

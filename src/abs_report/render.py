@@ -346,6 +346,9 @@ class PandocProcess:
             [pypandoc.get_pandoc_path(), "lua", str(project_file("templates", "render.lua"))],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
             text=True, encoding="utf-8",
+            # Its own session: Ctrl-C in the terminal is for the batch to handle (the report
+            # in progress is finished), not for pandoc. It ends when its owner's pipe closes.
+            start_new_session=True,
         )
         self._owner = os.getpid()
         return self._process
