@@ -155,11 +155,11 @@ def test_ctrl_c_leaves_no_kernel_and_no_partial_report(tmp_path):
     outputs = tmp_path / "outputs"
     process = subprocess.Popen([sys.executable, "-m", "abs_report.cli", "batch", "--departement", "38",
                                 "--year", "2024", "--params-dir", str(params_dir), "--outputs", str(outputs),
-                                "--force", "--workers", "2"], env=env, start_new_session=True,
+                                "--force", "--workers", "1"], env=env, start_new_session=True,
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    # Wait until a first report is published (its worker has been through a whole papermill
-    # run, which used to reset its signal handlers) and the next ones run, then press
-    # Ctrl-C: SIGINT to the whole group.
+    # One worker: wait until it has published its first report (a whole papermill run,
+    # which used to reset its signal handlers) and builds the second, then press Ctrl-C:
+    # SIGINT to the whole group.
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and not list(outputs.glob("*/2024/report.html")):
         time.sleep(0.1)

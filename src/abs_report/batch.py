@@ -639,16 +639,8 @@ OnResult = Callable[[JobResult], None]
 
 
 def _worker_init() -> None:
-    """Pool worker start: Ctrl-C belongs to the batch; SIGTERM cleans up before exiting.
-
-    Ignoring SIGINT is not enough: papermill's client installs its own handler
-    for each run (it would shut the report's kernel down at the key press) and
-    leaves Python's default behind. Blocked, the signal never reaches the worker,
-    whatever handler is installed; the worker's kernels unblock it for themselves
-    (it is how a kernel is interrupted).
-    """
+    """Pool worker start: Ctrl-C belongs to the batch; SIGTERM cleans up before exiting."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
 
     def terminate(signum, frame):
         current = getattr(_local, "current", None)

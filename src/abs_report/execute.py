@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
 import tempfile
 import threading
 from contextlib import contextmanager
@@ -73,7 +72,7 @@ def execute(output: Path, parameters: dict[str, str], notebook: Path = NOTEBOOK,
         # No IPython history: it would copy the report's parameters (its data) into the
         # user's ~/.ipython history database.
         options["extra_arguments"] = ["--HistoryManager.enabled=False"]
-    with _private_sockets(options), _signal_handlers_kept():
+    with _private_sockets(options):
         try:
             pm.execute_notebook(str(notebook), str(output), parameters=parameters, kernel_name="python3",
                                 progress_bar=False, log_output=False, request_save_on_cell_execute=False,
@@ -82,26 +81,6 @@ def execute(output: Path, parameters: dict[str, str], notebook: Path = NOTEBOOK,
             raise ExecutionError(f"notebook failed in cell {exc.exec_count}: {exc.ename}: {exc.evalue} "
                                  f"(executed notebook kept at {output})") from exc
     return output
-
-
-@contextmanager
-def _signal_handlers_kept():
-    """Give SIGINT and SIGTERM back their handlers after a papermill run.
-
-    papermill's client (nbclient) installs its own for the run and then resets
-    them to Python's defaults: a batch worker lost its SIGTERM clean-up and its
-    ignored SIGINT after its first report.
-    """
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    saved = {number: signal.getsignal(number) for number in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        yield
-    finally:
-        for number, handler in saved.items():
-            if handler is not None:
-                signal.signal(number, handler)
 
 
 @contextmanager

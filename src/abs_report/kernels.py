@@ -130,9 +130,7 @@ def _become_kernel(request: dict) -> None:
             os._exit(1)
         signal.signal(signal.SIGINT, signal.default_int_handler)
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
-        # SIGCHLD: blocked by the zygote around fork; SIGINT: blocked in batch workers (and so
-        # in their zygote), while it is how a kernel is interrupted.
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGCHLD, signal.SIGINT})
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGCHLD})  # blocked by the zygote around fork
         null = os.open(os.devnull, os.O_RDWR)
         os.dup2(null, 0)
         os.dup2(null, 1)  # fd 1 is the zygote's reply pipe
