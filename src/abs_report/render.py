@@ -3,9 +3,10 @@
 The builtin renderer drives the engines Quarto itself uses, all installed from PyPI:
 the executed notebook becomes Markdown (code hidden, charts extracted as SVG files,
 the text nbconvert's Markdown exporter writes), pandoc (``pypandoc-binary``) turns
-that Markdown into Typst source and into standalone HTML, and the ``typst`` wheel
-compiles the PDF with its own fonts only. Format options come from ``_quarto.yml`` so that ``quarto render`` and the
-builtin renderer read the same file.
+that Markdown into Typst source and into standalone HTML (one ``pandoc lua`` process,
+:class:`PandocProcess`, kept for report after report), and the ``typst`` wheel
+compiles the PDF with its own fonts only. Format options come from ``_quarto.yml`` so
+that ``quarto render`` and the builtin renderer read the same file.
 
 Everything is written inside ``workdir``: territories render side by side, and a
 shared ``<input>_files`` folder would let them overwrite each other's charts.
