@@ -34,6 +34,10 @@ local function write_file(path, text)
   handle:close()
 end
 
+-- -smart: apostrophes and dashes print exactly as the notebook wrote them. A huge
+-- column count keeps pipe tables at natural column widths (otherwise any table wider
+-- than 72 characters gets equal-width columns from its dashes) and keeps the writers
+-- from wrapping lines.
 local READER = { format = "markdown-smart", options = { columns = 10000 } }
 
 local MIME_TYPES = { svg = "image/svg+xml", png = "image/png", jpg = "image/jpeg", jpeg = "image/jpeg" }
