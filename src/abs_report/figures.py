@@ -507,10 +507,10 @@ def _svg(fig) -> str:
     # The layout is computed (:class:`_Layout`): no layout engine and no "tight"
     # box, so savefig draws the chart once instead of three times.
     fig.savefig(buffer, format="svg", metadata={"Date": None, "Creator": None})
-    return compact_svg(buffer.getvalue())
+    return _compact_svg(buffer.getvalue())
 
 
-def compact_svg(svg: str) -> str:
+def _compact_svg(svg: str) -> str:
     """matplotlib's SVG on one line, without its comments and indentation.
 
     The writer puts every path command on its own line; the notebook stores
