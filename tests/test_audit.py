@@ -7,7 +7,7 @@ import pytest
 
 from abs_report.audit import audit_published
 from abs_report.cli import main
-from test_secrecy_helpers import CONTRACT
+from secrecy_fixtures import CONTRACT
 
 
 def frame(rows):

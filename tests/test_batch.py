@@ -99,9 +99,7 @@ def test_second_run_skips_all_then_one_change_rebuilds_one(first_batch):
     outputs, params_dir = first_batch["outputs"], first_batch["params_dir"]
     (params_dir / f"commune-{FAILING}.yml").unlink()
     before = {c: (outputs / c / "2024" / "report.html").stat().st_mtime_ns for c in BUILT}
-    start = time.perf_counter()
     assert _batch(outputs, params_dir) == 0
-    assert time.perf_counter() - start < 30
     assert set(_statuses(outputs).values()) == {"skipped"}
 
     _params(params_dir, "commune", COMMUNES[0], recipient="CCAS modifié")

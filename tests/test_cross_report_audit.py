@@ -49,7 +49,8 @@ def test_no_published_ratio_recomputes_a_hidden_count(batch_outputs):
         status.setdefault((r.zone_level, r.zone_code, r.year, r.measure), set()).add(r.status)
     for r in frame[(frame["unit"].isin(["percent", "ratio"])) & (frame["status"] == "published")].itertuples():
         for part in (r.numerator, r.denominator):
-            seen = status.get((r.zone_level, r.zone_code, r.year, part), {"published"})
+            # A part no report shows cannot be checked: that must fail, not pass.
+            seen = status.get((r.zone_level, r.zone_code, r.year, part))
             assert seen == {"published"}, (r.table_id, r.zone_code, r.measure, part, seen)
 
 

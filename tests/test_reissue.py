@@ -21,7 +21,7 @@ from abs_report import manifest as mf
 from abs_report.cli import main
 from abs_report.pipeline import render_report
 from abs_report.reissue import reissue
-from test_manifest import LANS, OTHER_EPCI, VERCORS, VILLARD, make_dataset, write_params_file
+from fixture_dataset import LANS, OTHER_EPCI, VERCORS, VILLARD, make_dataset, write_params_file
 
 pytestmark = pytest.mark.slow
 

@@ -179,13 +179,17 @@ def test_pdf_demo_band_and_page_numbers_on_every_page(demo_report):
 
 def test_pdf_keeps_chart_as_vector(demo_report):
     from pypdf import PdfReader
+    from pypdf.generic import ContentStream
 
     reader = PdfReader(demo_report["pdf"])
-    for page in reader.pages:
-        resources = page.get("/Resources") or {}
-        xobjects = resources.get("/XObject") or {}
-        for name in xobjects:
-            assert xobjects[name].get_object().get("/Subtype") != "/Image", "chart rasterised"
+    chart_pages = [page for page in reader.pages if FIGURE_CAPTION in " ".join(page.extract_text().split())]
+    # The chart must be there first: Typst draws an SVG as path operators on its page.
+    assert len(chart_pages) == 1, "no page carries the chart"
+    operations = ContentStream(chart_pages[0].get_contents(), reader).operations
+    drawn = sum(1 for _, op in operations if op in (b"m", b"l", b"c"))
+    assert drawn > 100, f"the chart's page draws only {drawn} path segments"
+    # ...then not as pixels.
+    assert all(len(page.images) == 0 for page in reader.pages), "chart rasterised"
 
 
 def test_no_demo_band_without_demo(notebook, tmp_path):

@@ -8,7 +8,7 @@ import pytest
 from abs_report.audit import audit_published
 from abs_report.errors import InputError
 from abs_report.secrecy import load_rules, protect, scope_zones
-from test_secrecy_helpers import as_published, long_rows
+from secrecy_fixtures import as_published, long_rows
 
 RULES = load_rules()
 

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from abs_report.audit import audit_published
 from abs_report.catalogue import MEASURES
 from abs_report.secrecy import load_rules, protect
-from test_secrecy_helpers import as_published, long_rows
+from secrecy_fixtures import as_published, long_rows
 
 RULES = load_rules()
 EPCI_SIZES = (3, 4, 5, 6)

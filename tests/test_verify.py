@@ -11,7 +11,7 @@ import pytest
 from abs_report import manifest as mf
 from abs_report.cli import main
 from abs_report.pipeline import render_report
-from test_manifest import VILLARD, make_dataset, write_params_file
+from fixture_dataset import VILLARD, make_dataset, write_params_file
 
 pytestmark = pytest.mark.slow
 

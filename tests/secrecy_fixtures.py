@@ -1,4 +1,4 @@
-"""Helpers shared by the secrecy and audit tests (no tests here)."""
+"""Helpers shared by the secrecy and audit tests (a helper module: pytest does not collect it)."""
 
 from __future__ import annotations
 
