@@ -52,6 +52,20 @@ def test_output_folder_contract(report):
     assert leftovers == [], "scratch folders left behind"
 
 
+def test_executed_notebook_shows_each_chapter_in_its_own_cell(report):
+    """An auditor reads one cell per chapter, its code naming the chapter, its output right below."""
+    import nbformat
+
+    from abs_report.tables import CHAPTERS as CHAPTER_IDS, CHAPTER_TITLES
+
+    cells = {c.get("id"): c for c in nbformat.read(report / "report.ipynb", as_version=4).cells}
+    for chapter in CHAPTER_IDS:
+        cell = cells[f"chapter-{chapter}"]
+        assert f"report.chapter({chapter!r})" in cell.source and CHAPTER_TITLES[chapter] in cell.source
+        markdown = "".join(o.get("data", {}).get("text/markdown", "") for o in cell.outputs)
+        assert markdown.startswith(f"# {CHAPTER_TITLES[chapter]}"), chapter
+
+
 def test_pdf_reads_as_a_report(pdf_pages):
     text = _flat(" ".join(pdf_pages))
     assert 8 <= len(pdf_pages) <= 60
