@@ -12,7 +12,8 @@ import nbformat
 import pytest
 
 from abs_report import manifest as mf
-from abs_report.verify import check_inputs, compare_published, published_rows
+from abs_report.published import compare_published, published_rows
+from abs_report.verify import check_inputs
 
 
 # --- versions ------------------------------------------------------------------------------------

@@ -27,7 +27,8 @@ from pathlib import Path
 from . import manifest as mf
 from . import published as pub
 from .errors import InputError, Problem
-from .verify import CellChange, compare_published, published_rows, write_params, zone_names
+from .published import CellChange, compare_published, published_rows, zone_names
+from .verify import write_params
 
 SCRATCH_PREFIX = ".reissue-"
 

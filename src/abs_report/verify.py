@@ -11,8 +11,6 @@ the secrecy mask by its hash.
 
 from __future__ import annotations
 
-import csv
-import io
 import os
 import shutil
 import tempfile
@@ -24,62 +22,7 @@ import yaml
 
 from . import manifest as mf
 from .errors import InputError, Problem
-
-KEY = ("table_id", "zone_level", "zone_code", "year", "measure")
-COMPARED = ("unit", "numerator", "denominator", "value", "status")
-
-
-# --- published.csv, cell by cell ------------------------------------------------------------
-
-@dataclass(frozen=True)
-class CellChange:
-    """One row of ``published.csv`` that differs between two versions of a report."""
-
-    table_id: str
-    zone_level: str
-    zone_code: str
-    year: int
-    measure: str
-    unit: str
-    before: str
-    """The value as written in the CSV (empty when not published or absent)."""
-    before_status: str
-    after: str
-    after_status: str
-    columns: tuple[str, ...] = ()
-    """Which columns differ (``value``, ``status``, ``unit``...; ``row`` when one side lacks it)."""
-
-
-def published_rows(data: bytes | Path) -> dict[tuple, dict[str, str]]:
-    """The rows of a ``published.csv``, as text, keyed by table, zone, year and measure.
-
-    Text, not floats: the comparison is of what was published, to the last digit.
-    """
-    raw = data if isinstance(data, bytes) else Path(data).read_bytes()
-    reader = csv.DictReader(io.StringIO(raw.decode("utf-8")))
-    return {tuple(row[k] for k in KEY): row for row in reader}
-
-
-def compare_published(before: dict[tuple, dict], after: dict[tuple, dict]) -> list[CellChange]:
-    """Rows whose value, status, unit or definition differ, or that only one side has.
-
-    Ordered as in ``after`` (the report's order), then rows only ``before`` has.
-    """
-    changes = []
-    absent = {"value": "", "status": "missing", "unit": "", "numerator": "", "denominator": ""}
-    for key in list(after) + [k for k in before if k not in after]:
-        old, new = before.get(key), after.get(key)
-        if old is not None and new is not None:
-            columns = tuple(c for c in COMPARED if old[c] != new[c])
-            if not columns:
-                continue
-        else:
-            columns = ("row",)
-        old, new = old or absent, new or absent
-        changes.append(CellChange(key[0], key[1], key[2], int(key[3]), key[4], new["unit"] or old["unit"],
-                                  old["value"], old["status"], new["value"], new["status"], columns))
-    return changes
-
+from .published import CellChange, compare_published, published_rows, zone_names
 
 # --- inputs -----------------------------------------------------------------------------------
 
@@ -271,11 +214,6 @@ def _hash_of(path: Path, name: str) -> str | None:
     if not path.is_file():
         return None
     return mf.notebook_digest(path) if name.endswith(".ipynb") else mf.sha256(path)
-
-
-def zone_names(context: dict) -> dict[tuple[str, str], str]:
-    """``(zone_level, zone_code)`` -> the name a reader sees."""
-    return {(z["level"], z["code"]): z["name"] for z in context.get("zones", []) + context.get("iris", [])}
 
 
 def verify(folder: Path | str, data_dir: Path | str | None = None, version: int | None = None,
