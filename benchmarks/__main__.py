@@ -121,17 +121,15 @@ def _check_markdown(notebook: Path) -> None:
 
 def profile_one(prepared, folder: Path) -> str:
     """Where one report's time goes, measured in-process with a pre-started kernel."""
-    from abs_report.execute import provided_kernel
     from abs_report.kernels import KernelPool
-    from abs_report.pipeline import build_files
+    from abs_report.pipeline import build_report
 
     pool = KernelPool(folder / ".batch-work")
     try:
         pool.take().shutdown()  # pays the zygote start-up, as a batch worker does once
         kernel = pool.take()
         profiler = cProfile.Profile()
-        with provided_kernel(kernel):
-            profiler.runcall(build_files, prepared, kernel.cwd)
+        profiler.runcall(build_report, prepared, kernel.cwd, kernel=kernel)
         _check_markdown(kernel.cwd / "report.ipynb")
         kernel.shutdown()
     finally:

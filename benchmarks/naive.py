@@ -20,8 +20,6 @@ from pathlib import Path
 
 def prepare_folder(prepared, folder: Path) -> list[str]:
     """Write what the notebook reads; return papermill's command line for this folder."""
-    import json
-
     from abs_report import published as pub
     from abs_report.execute import NOTEBOOK
 
@@ -29,16 +27,16 @@ def prepare_folder(prepared, folder: Path) -> list[str]:
     (folder / "published.csv").write_bytes(pub.to_csv(prepared.published))
     with open(folder / "prepared.pkl", "wb") as stream:
         pickle.dump(prepared, stream)
-    context_json = json.dumps(prepared.context, ensure_ascii=False, sort_keys=True)
+    context_json = prepared.context.to_json()
     return [sys.executable, "-m", "papermill", str(NOTEBOOK), str(folder / "report.ipynb"),
             "-r", "context_json", context_json, "-r", "published_csv", "published.csv",
             "--cwd", str(folder), "-k", "python3", "--no-progress-bar"]
 
 
 def render_folder(folder: Path) -> None:
-    """PDF, HTML, workbook and manifest from an executed notebook (what build_files does next)."""
+    """PDF, HTML, workbook and manifest from an executed notebook (what build_report does next)."""
     from abs_report import manifest, render, workbook
-    from abs_report.figures import ReportView
+    from abs_report.figures.text import source_line
     from abs_report.pipeline import default_edition, render_metadata
     from abs_report.tables import SPECS
 
@@ -55,9 +53,8 @@ def render_folder(folder: Path) -> None:
     for name, path in produced.items():
         shutil.move(str(path), folder / f"report.{name}")
     shutil.rmtree(work)
-    view = ReportView(prepared.context, prepared.published)
-    workbook.write(folder / "tables.xlsx", SPECS, prepared.published, prepared.context["zones"],
-                   view.source_line(), stamp=edition)
+    workbook.write(folder / "tables.xlsx", SPECS, prepared.published, prepared.context.zone_names(),
+                   source_line(prepared.context), stamp=edition)
     import datetime as dt
 
     manifest.write(folder, prepared, "builtin", edition, dt.datetime.now(dt.timezone.utc))

@@ -18,12 +18,13 @@ from pathlib import Path
 
 import pytest
 
-from abs_report.batch import FAIL_ENV, FINGERPRINT_FILE
+from abs_report.batch import FINGERPRINT_FILE
 from abs_report.cli import main
 
 COMMUNES = ("38057", "38150")
 EPCI = "200040715"
 FAILING = "38151"
+FAULTS = Path(__file__).parent / "fault_injection"
 BUILT = (*COMMUNES, EPCI)
 
 
@@ -58,11 +59,18 @@ def first_batch(tmp_path_factory):
     for code in (*COMMUNES, FAILING):
         _params(params_dir, "commune", code)
     _params(params_dir, "epci", EPCI)
-    os.environ[FAIL_ENV] = FAILING
+    # Spawned workers start with build_report failing for FAILING (tests/fault_injection).
+    saved = {k: os.environ.get(k) for k in ("PYTHONPATH", "ABS_REPORT_TEST_FAIL_CODES")}
+    os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(FAULTS), saved["PYTHONPATH"]]))
+    os.environ["ABS_REPORT_TEST_FAIL_CODES"] = FAILING
     try:
         status = _batch(outputs, params_dir)
     finally:
-        del os.environ[FAIL_ENV]
+        for key, value in saved.items():
+            if value is None:
+                del os.environ[key]
+            else:
+                os.environ[key] = value
     return {"status": status, "outputs": outputs, "params_dir": params_dir, "summary": _summary(outputs)}
 
 
@@ -71,7 +79,7 @@ def test_failure_does_not_stop_the_others(first_batch):
     summary = first_batch["summary"]
     assert summary["counts"] == {"built": 3, "skipped": 0, "failed": 1}
     [failure] = summary["failures"]
-    assert failure["zone_code"] == FAILING and FAIL_ENV in failure["reason"]
+    assert failure["zone_code"] == FAILING and f"échec provoqué pour le test ({FAILING})" in failure["reason"]
     assert not (first_batch["outputs"] / FAILING).exists()
 
 

@@ -1,6 +1,6 @@
 """Bar charts are laid out without drawing them first: nothing may fall outside the figure.
 
-The margins are computed from the label widths (``figures._Layout``) instead of
+The margins are computed from the label widths (``figures.charts._Layout``) instead of
 ``tight_layout`` and a "tight" bounding box, so these tests draw each chart and
 check every text, the legend and the axes against the figure's edges.
 """
@@ -13,7 +13,7 @@ import pytest
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.text import Text
 
-from abs_report.figures import bar_figure
+from abs_report.figures.charts import bar_figure
 
 SHORT = ["Grenoble", "Isère", "France"]
 LONG = ["Saint-Martin-d'Hères", "Communauté de communes Bièvre Est", "Communauté d'agglomération "

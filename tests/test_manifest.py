@@ -93,7 +93,7 @@ def test_workbook_bytes_do_not_depend_on_the_clock(tmp_path):
 
     rows = pd.DataFrame([("T01_vue_ensemble", "38548", "commune", 2024, "foyers_allocataires", "count",
                           "", "", 1515.0, "published")], columns=list(COLUMNS))
-    zones = [{"level": "commune", "code": "38548", "name": "Villard-de-Lans"}]
+    zones = {("commune", "38548"): "Villard-de-Lans"}
     first, second = tmp_path / "a.xlsx", tmp_path / "b.xlsx"
     write(first, SPECS[:2], rows, zones, "Source : Caf de l'Isère.", stamp=dt.date(2024, 12, 31))
     time.sleep(1.1)  # unless told otherwise the writer stamps the document with the clock

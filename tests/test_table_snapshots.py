@@ -13,7 +13,8 @@ import pandas as pd
 import pytest
 
 from abs_report import published as pub
-from abs_report.figures import ReportView
+from abs_report.context import DatasetInfo, ReportContext, ReportZone, SecrecyInfo
+from abs_report.figures.view import ReportView
 from abs_report.geography import Zone
 from abs_report.tables import SPECS
 
@@ -48,13 +49,12 @@ def _cells() -> pd.DataFrame:
 
 def _view(specs) -> ReportView:
     published = pub.build(specs, ZONES, 2024, _cells(), years=(2020, 2024))
-    context = {
-        "year": 2024, "years": [2020, 2024], "reference_date": "31 décembre 2024", "iris": [],
-        "zones": [{"level": z.level, "code": z.code, "name": z.name, "in_producer_area": True,
-                   "locative": f"à {z.name}"} for z in ZONES],
-        "dataset": {"producer": "Caf de l'Isère", "reference_producer": "Cnaf", "synthetic": False,
-                    "rounded_to": None},
-    }
+    context = ReportContext(
+        title="Test", year=2024, reference_date="31 décembre 2024", recipient="CCAS", purpose="ABS",
+        zones=tuple(ReportZone(z.level, z.code, z.name, True, f"à {z.name}") for z in ZONES),
+        years=(2020, 2024), iris=(), population_source="recensement",
+        dataset=DatasetInfo("test", False, "Caf de l'Isère", "Cnaf", None),
+        secrecy=SecrecyInfo("test", "0" * 64, 5, 100))
     return ReportView(context, published)
 
 

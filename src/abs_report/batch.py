@@ -2,7 +2,7 @@
 
 A batch turns one département (or a list of parameter files) into one report
 per territory, each built by the single-report pipeline
-(:func:`abs_report.pipeline.prepare`, :func:`~abs_report.pipeline.build_files`,
+(:func:`abs_report.pipeline.prepare`, :func:`~abs_report.pipeline.build_report`,
 :func:`~abs_report.pipeline.publish`), so a batch report is byte for byte the
 report ``abs-report render`` would build from the same parameters.
 
@@ -43,6 +43,7 @@ from pathlib import Path
 import numpy as np
 
 from . import __version__
+from .dataref import DataRef
 from .errors import InputError, Problem
 from .geography import Geography, UnknownZone, Zone, load_geography
 from .params import DEFAULT_FORMATS, ReportParams, load_params, read_params_file
@@ -50,7 +51,6 @@ from .paths import PACKAGE_DIR, outputs_dir, project_file
 
 LEVELS = ("commune", "epci", "departement")
 FINGERPRINT_FILE = ".fingerprint.json"
-FAIL_ENV = "ABS_REPORT_BATCH_FAIL"
 """Comma-separated zone codes whose build fails on purpose (to test failure handling)."""
 SCRATCH_DIR = ".batch-work"
 CUT_FORMAT = "1"
@@ -240,15 +240,12 @@ _datasets: dict[tuple[str, str], object] = {}
 _masks: dict[tuple, object] = {}
 
 
-def dataset_for(data: str, base: Path):
-    """The dataset ``data`` (``demo`` or a folder), loaded once per process."""
-    from .pipeline import open_dataset
-
-    key = (data, str(base) if data != "demo" else "")
+def dataset_for(data: DataRef):
+    """The dataset ``data`` names, loaded once per process."""
     with _lock:
-        if key not in _datasets:
-            _datasets[key] = open_dataset(data, base)
-        return _datasets[key]
+        if data.cache_key not in _datasets:
+            _datasets[data.cache_key] = data.load()
+        return _datasets[data.cache_key]
 
 
 def job_parameters(job: Job, geography: Geography, years: Iterable[int] | None = None) -> ReportParams:
@@ -303,7 +300,7 @@ def scoped(params: ReportParams, geography: Geography):
 
     zones = _scope(params, geography)
     # Keyed by the data's identity and the scope only: a code change must not cost a re-cut.
-    key = hashlib.sha256(json.dumps([CUT_FORMAT, dataset_identity(params), zones],
+    key = hashlib.sha256(json.dumps([CUT_FORMAT, params.data_ref.identity(), zones],
                                     sort_keys=True).encode()).hexdigest()[:32]
     with _lock:
         if key not in _scoped:
@@ -313,7 +310,7 @@ def scoped(params: ReportParams, geography: Geography):
     members = {("commune", c) for z in params.zones if z.level == "aggregation" for c in z.members}
     if wanted <= kept and members <= kept:
         return cut
-    return dataset_for(params.data, data_base(params))
+    return dataset_for(params.data_ref)
 
 
 def _load_or_cut(params: ReportParams, zones, geography: Geography, path: Path):
@@ -324,7 +321,7 @@ def _load_or_cut(params: ReportParams, zones, geography: Geography, path: Path):
             return pickle.load(stream)
     except (OSError, EOFError, pickle.UnpicklingError):
         pass
-    value = _cut(dataset_for(params.data, data_base(params)), zones, geography)
+    value = _cut(dataset_for(params.data_ref), zones, geography)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
     with open(tmp, "wb") as stream:
@@ -390,30 +387,6 @@ def code_identity() -> dict:
     }
 
 
-@cache
-def _dataset_files_identity(folder: str) -> dict[str, str]:
-    return {p.name: _sha256_file(p) for p in sorted(Path(folder).glob("*")) if p.is_file()}
-
-
-def data_base(params: ReportParams) -> Path:
-    """The folder a parameter's relative ``data`` path is read from (the file's, as in ``render``)."""
-    return Path(params.source).parent
-
-
-def dataset_identity(params: ReportParams) -> dict:
-    """Synthetic data: generator name, version and seed; real data: its files' hashes.
-
-    Read without loading the dataset, so that a re-run decides in seconds.
-    """
-    if params.data == "demo":
-        from .sources import synthetic
-
-        return {"synthetic": {"generator": synthetic.__name__, "version": synthetic.GENERATOR_VERSION,
-                              "seed": synthetic.SEED}}
-    folder = Path(params.data) if Path(params.data).is_absolute() else data_base(params) / params.data
-    return {"files": _dataset_files_identity(str(folder.resolve()))}
-
-
 def parameter_values(params: ReportParams) -> dict:
     """What a parameter file says, resolved (a file and the defaults giving the same values agree)."""
     def zone(z: Zone) -> list:
@@ -435,12 +408,14 @@ def fingerprint_components(params: ReportParams, renderer: str) -> dict:
     change while these stay the same. The mask hashes a report was built with
     are recorded beside the fingerprint, for the audit trail.
     """
+    from .pipeline import default_edition
+
     return {
         "parameters": parameter_values(params),
-        "dataset": dataset_identity(params),
+        "dataset": params.data_ref.identity(),
         "code": code_identity(),
         "renderer": renderer,
-        "source_date_epoch": os.environ.get("SOURCE_DATE_EPOCH", ""),
+        "edition": default_edition(params).isoformat(),  # SOURCE_DATE_EPOCH is read there, once
     }
 
 
@@ -498,12 +473,6 @@ def close_kernel_pools() -> None:
     _local.pools = {}
 
 
-def _inject_failure(job: Job) -> None:
-    codes = {c.strip() for c in os.environ.get(FAIL_ENV, "").split(",") if c.strip()}
-    if job.code in codes:
-        raise RuntimeError(f"échec provoqué pour le test ({FAIL_ENV}={job.code})")
-
-
 def _retryable(exc: BaseException) -> bool:
     """Kernel start-up races and dead kernels deserve a second try; a failing cell does not."""
     from .execute import ExecutionError
@@ -517,8 +486,7 @@ def _retryable(exc: BaseException) -> bool:
 
 
 def _build(job: Job, timings: dict) -> Path:
-    from .execute import provided_kernel
-    from .pipeline import build_files, evolution_years, output_folder, prepare, publish
+    from .pipeline import build_report, evolution_years, output_folder, prepare, publish
 
     tick = time.perf_counter()
     geography = load_geography()
@@ -544,8 +512,7 @@ def _build(job: Job, timings: dict) -> Path:
     _local.current = scratch
     try:
         tick = time.perf_counter()
-        with provided_kernel(kernel):
-            build_files(prepared, scratch, job.renderer)
+        build_report(prepared, scratch, renderer=job.renderer, kernel=kernel)
         timings["build"] = time.perf_counter() - tick
         write_fingerprint(scratch, fingerprint, components, masks)
         publish(scratch, target)
@@ -565,7 +532,6 @@ def build_job(job: Job, retries: int = 1) -> JobResult:
     while True:
         attempt += 1
         try:
-            _inject_failure(job)
             folder = _build(job, timings)
             return JobResult(job.level, job.code, job.name, job.year, "built", time.perf_counter() - start,
                              folder=str(folder), attempts=attempt, timings=timings)

@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-import threading
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -24,25 +23,6 @@ NOTEBOOK = project_file("notebooks", "report.ipynb")
 
 class ExecutionError(RuntimeError):
     """The notebook failed; the partly executed notebook is kept for diagnosis."""
-
-
-_provided = threading.local()
-
-
-@contextmanager
-def provided_kernel(kernel):
-    """Make :func:`execute` use ``kernel`` (a started :class:`abs_report.kernels.WarmKernel`).
-
-    Batches build each report with :func:`abs_report.pipeline.build_files`,
-    unchanged, inside this context: the kernel started while the previous report
-    ran is used instead of a new one (one thread, one kernel).
-    """
-    previous = getattr(_provided, "kernel", None)
-    _provided.kernel = kernel
-    try:
-        yield kernel
-    finally:
-        _provided.kernel = previous
 
 
 def execute(output: Path, parameters: dict[str, str], notebook: Path = NOTEBOOK, kernel=None) -> Path:
@@ -60,7 +40,6 @@ def execute(output: Path, parameters: dict[str, str], notebook: Path = NOTEBOOK,
     bad = {k: type(v).__name__ for k, v in parameters.items() if not isinstance(v, str)}
     if bad:
         raise TypeError(f"notebook parameters must be strings: {bad}")
-    kernel = kernel or getattr(_provided, "kernel", None)
     options = {}
     if kernel is not None:
         if Path(kernel.cwd).resolve() != Path(output).parent.resolve():

@@ -38,7 +38,7 @@ from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
 
-WARM_IMPORTS = ("abs_report.figures", "IPython", "ipykernel.kernelapp", "ipykernel.ipkernel",
+WARM_IMPORTS = ("abs_report.figures.view", "IPython", "ipykernel.kernelapp", "ipykernel.ipkernel",
                 "ipykernel.zmqshell", "IPython.display",
                 # What every kernel imported again when it started or ran a report (sys.modules of
                 # a kernel against the zygote's): the debugger (debugpy, pydevd: 46 ms), psutil,

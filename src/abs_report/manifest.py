@@ -227,14 +227,6 @@ def relative(path: Path, start: Path) -> str:
     return Path(os.path.relpath(Path(path).resolve(), Path(start).resolve())).as_posix()
 
 
-def dataset_folder(params) -> Path | None:
-    """The dataset folder a report reads (``None`` for the embedded demonstration data)."""
-    if params.data == "demo":
-        return None
-    folder = Path(params.data)
-    return folder if folder.is_absolute() else Path(params.source).parent / folder
-
-
 def input_files(params, meta, folder: Path) -> list[dict]:
     """Every input file of a report, with its hash, size and path relative to ``folder``.
 
@@ -242,8 +234,8 @@ def input_files(params, meta, folder: Path) -> list[dict]:
     dataset was imported from (their fingerprints are also inside
     ``dataset.json``). The parameter file is under ``parameters``.
     """
-    data = dataset_folder(params)
-    if data is None:
+    data = params.data_ref.folder_given
+    if data is None:  # the demonstration data: regenerated, not read from a file
         return []
     files = [{"role": "dataset", "path": relative(data / name, folder), **fingerprint(data / name)}
              for name in DATASET_FILES]
@@ -269,8 +261,8 @@ def parameters(params, folder: Path) -> dict:
             "comparison_zones": [_zone(z) for z in params.comparison_zones],
             "year": params.year, "title": params.title, "recipient": params.recipient,
             "purpose": params.purpose, "formats": list(params.formats), "data": params.data,
-            "dataset_folder": (relative(dataset_folder(params), folder)
-                               if dataset_folder(params) is not None else None),
+            "dataset_folder": (None if params.data_ref.is_demo
+                               else relative(params.data_ref.folder_given, folder)),
         },
     }
 
@@ -286,7 +278,7 @@ def _zone(zone) -> dict:
 
 def version_of(prepared) -> int:
     """1 for a first edition; a re-issue carries its version in its erratum."""
-    return int((prepared.context.get("erratum") or {}).get("version", 1))
+    return prepared.context.version
 
 
 def build(folder: Path, prepared, renderer: str, edition: dt.date,
@@ -311,7 +303,7 @@ def build(folder: Path, prepared, renderer: str, edition: dt.date,
             "version": version,
             "parameters": parameters(params, folder),
             "edition": edition.isoformat(),
-            "erratum": prepared.context.get("erratum"),
+            "erratum": prepared.context.erratum.to_dict() if prepared.context.erratum else None,
             "inputs": input_files(params, meta, folder),
             "dataset": meta.to_json(),
             "secrecy": {"rules_version": prepared.protection.rules_version,

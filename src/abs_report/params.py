@@ -21,6 +21,7 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from .dataref import DataRef
 from .errors import InputError, Problem
 from .geography import Geography, UnknownZone, Zone
 
@@ -100,6 +101,11 @@ class ReportParams:
     def zones(self) -> tuple[Zone, ...]:
         """The territory first, then its comparison zones."""
         return (self.territory, *self.comparison_zones)
+
+    @property
+    def data_ref(self) -> DataRef:
+        """The ``data`` value, parsed: the demonstration data or a folder relative to this file."""
+        return DataRef.parse(self.data, Path(self.source).parent)
 
 
 def _line_index(text: str) -> dict[tuple, int]:

@@ -21,11 +21,12 @@ import pandas as pd
 from . import formatting as fmt
 from . import published as pub
 from . import secrecy
-from .errors import InputError, Problem
+from .context import DatasetInfo, ReportContext, ReportZone, SecrecyInfo, ZoneRef
+from .dataref import DataRef
 from .execute import execute
-from .figures import ReportView
+from .figures.text import source_line
 from .geography import Geography, Zone, article_of, load_geography, locative
-from .observations import DataError, Dataset, load as load_dataset, load_meta
+from .observations import Dataset
 from .params import ReportParams, load_params, read_params_file
 from .paths import cache_dir, outputs_dir
 from .tables import SPECS
@@ -41,33 +42,7 @@ class Prepared:
     dataset: Dataset
     protection: "secrecy.Protection"
     published: pd.DataFrame
-    context: dict
-
-
-def dataset_folder(data: str, base: Path) -> Path:
-    """``demo`` -> the embedded demonstration data (generated once); else a folder relative to ``base``."""
-    if data == "demo":
-        from .sources.synthetic import demo_folder
-
-        return demo_folder()
-    return Path(data) if Path(data).is_absolute() else base / data
-
-
-def open_dataset(data: str, base: Path, departements=None) -> Dataset:
-    """The dataset a parameter file names, restricted to the communes of ``departements``."""
-    folder = dataset_folder(data, base)
-    try:
-        return load_dataset(folder, departements)
-    except DataError as exc:
-        raise InputError(Problem(str(folder), str(exc), field="data", value=data)) from None
-
-
-def _dataset_years(data: str, base: Path) -> tuple[int, ...]:
-    folder = dataset_folder(data, base)
-    try:
-        return tuple(load_meta(folder).years)
-    except DataError as exc:
-        raise InputError(Problem(str(folder), str(exc), field="data", value=data)) from None
+    context: ReportContext
 
 
 def scope_departements(params: ReportParams, geography: Geography) -> list[str]:
@@ -82,9 +57,9 @@ def scope_departements(params: ReportParams, geography: Geography) -> list[str]:
 def read_report_params(path: Path, geography: Geography) -> tuple[ReportParams, Dataset]:
     """Validate a parameter file against the geography and its dataset's years, then read its data."""
     parsed, _, _ = read_params_file(path)
-    base = Path(path).parent
-    params = load_params(path, geography, _dataset_years(parsed.data, base))
-    return params, open_dataset(parsed.data, base, scope_departements(params, geography))
+    data = DataRef.parse(parsed.data, Path(path).parent)
+    params = load_params(path, geography, data.years())
+    return params, data.load(scope_departements(params, geography))
 
 
 def departement_of(params: ReportParams, geography: Geography) -> str:
@@ -143,7 +118,7 @@ def protect_years(params: ReportParams, dataset: Dataset, geography: Geography,
 
 
 def build_context(params: ReportParams, dataset: Dataset, geography: Geography,
-                  protection, published: pd.DataFrame) -> dict:
+                  protection, published: pd.DataFrame) -> ReportContext:
     """Everything the notebook prints besides the numbers (names, dates, provenance)."""
     meta = dataset.meta
     producer_dep = meta.producer_departement
@@ -158,26 +133,20 @@ def build_context(params: ReportParams, dataset: Dataset, geography: Geography,
 
     rules = secrecy.load_rules()
     counts = published["status"].value_counts().to_dict()
-    return {
-        "title": params.title,
-        "year": params.year,
-        "reference_date": fmt.reference_date(params.year),
-        "recipient": params.recipient,
-        "purpose": params.purpose,
-        "zones": [{"level": z.level, "code": z.code, "name": z.name, "in_producer_area": in_area(z),
-                   "locative": locative(z.level, z.name, article_of(geography, z.level, z.code))}
-                  for z in params.zones],
-        "years": list(evolution_years(params, dataset)),
-        "iris": [{"level": z.level, "code": z.code, "name": z.name} for z in iris_of(params, dataset)],
-        "population_source": (f"recensement de la population, millésime {geography.meta['population_year']} "
-                              f"(Insee, via le Code officiel géographique)"),
-        "dataset": {"name": meta.name, "synthetic": meta.synthetic, "producer": meta.producer,
-                    "reference_producer": meta.reference_producer, "rounded_to": meta.rounded_to,
-                    "generator": meta.generator or {}},
-        "secrecy": {"rules_version": protection.rules_version, "mask_hash": protection.mask_hash,
-                    "threshold": rules.threshold, "min_infra_communal": rules.infra_min_size,
-                    "counts": {k: int(counts.get(k, 0)) for k in pub.STATUSES}},
-    }
+    return ReportContext(
+        title=params.title, year=params.year, reference_date=fmt.reference_date(params.year),
+        recipient=params.recipient, purpose=params.purpose,
+        zones=tuple(ReportZone(z.level, z.code, z.name, in_area(z),
+                               locative(z.level, z.name, article_of(geography, z.level, z.code)))
+                    for z in params.zones),
+        years=evolution_years(params, dataset),
+        iris=tuple(ZoneRef(z.level, z.code, z.name) for z in iris_of(params, dataset)),
+        population_source=(f"recensement de la population, millésime {geography.meta['population_year']} "
+                           f"(Insee, via le Code officiel géographique)"),
+        dataset=DatasetInfo(meta.name, bool(meta.synthetic), meta.producer, meta.reference_producer,
+                            meta.rounded_to, dict(meta.generator or {})),
+        secrecy=SecrecyInfo(protection.rules_version, protection.mask_hash, rules.threshold,
+                            rules.infra_min_size, {k: int(counts.get(k, 0)) for k in pub.STATUSES}))
 
 
 def evolution_years(params: ReportParams, dataset: Dataset, span: int = 5) -> tuple[int, ...]:
@@ -227,17 +196,16 @@ def render_metadata(prepared: Prepared, edition: dt.date) -> dict:
     territory = params.territory
     level = {"commune": "Commune", "epci": "Intercommunalité", "departement": "Département",
              "region": "Région", "aggregation": "Regroupement de communes"}[territory.level]
-    view = ReportView(ctx, prepared.published)
     return {
         "title": params.title,
-        "subtitle": f"{territory.name} — données de la Caf au {ctx['reference_date']}",
+        "subtitle": f"{territory.name} — données de la Caf au {ctx.reference_date}",
         "territory": territory.name,
         "territory_level": level,
         "comparison_zones": [z.name for z in params.comparison_zones],
-        "reference_date": ctx["reference_date"],
+        "reference_date": ctx.reference_date,
         "recipient": params.recipient,
         "purpose": params.purpose,
-        "source": view.source_line(),
+        "source": source_line(ctx),
         "demo": bool(prepared.dataset.meta.synthetic),
         "edition_date": fmt.french_date(edition),
         # The PDF's creation date is the edition date, so that it is part of the inputs.
@@ -265,18 +233,30 @@ def output_folder(params: ReportParams, root: Path | None = None) -> Path:
     return Path(base) / params.territory.code / str(params.year)
 
 
-def build_files(prepared: Prepared, scratch: Path, renderer: str = "builtin",
-                edition: dt.date | None = None) -> dict[str, Path]:
-    """Write every output file of one report into ``scratch``."""
+def build_report(prepared: Prepared, scratch: Path, *, renderer: str = "builtin",
+                 edition: dt.date | None = None, kernel=None) -> dict[str, Path]:
+    """Write every output file of one report into ``scratch``: the one path of every command.
+
+    ``render`` publishes ``scratch`` as the report folder, ``batch`` does too
+    after writing its fingerprint, ``verify`` compares it with a report folder
+    and ``reissue`` moves it beside the earlier version.
+
+    Parameters
+    ----------
+    edition
+        The date printed on the report (default: :func:`default_edition`).
+    kernel : abs_report.kernels.WarmKernel, optional
+        A kernel already started in ``scratch`` (a batch starts the next while the
+        current report runs); without it papermill starts one. The caller shuts it down.
+    """
     from . import manifest, render, workbook
 
     started_at = dt.datetime.now(dt.timezone.utc)
     params = prepared.params
     edition = edition or default_edition(params)
     (scratch / "published.csv").write_bytes(pub.to_csv(prepared.published))
-    context_json = json.dumps(prepared.context, ensure_ascii=False, sort_keys=True)
-    notebook = execute(scratch / "report.ipynb", {"context_json": context_json,
-                                                 "published_csv": "published.csv"})
+    notebook = execute(scratch / "report.ipynb", {"context_json": prepared.context.to_json(),
+                                                 "published_csv": "published.csv"}, kernel=kernel)
     manifest.normalise_notebook(notebook)
     work = scratch / ".render"
     work.mkdir()
@@ -285,9 +265,9 @@ def build_files(prepared: Prepared, scratch: Path, renderer: str = "builtin",
     for fmt_name, path in produced.items():
         shutil.move(str(path), scratch / f"report.{fmt_name}")
     shutil.rmtree(work)
-    view = ReportView(prepared.context, prepared.published)
-    workbook.write(scratch / "tables.xlsx", SPECS, prepared.published,
-                   prepared.context["zones"] + prepared.context["iris"], view.source_line(), stamp=edition)
+    ctx = prepared.context
+    workbook.write(scratch / "tables.xlsx", SPECS, prepared.published, ctx.zone_names(), source_line(ctx),
+                   stamp=edition)
     manifest.write(scratch, prepared, renderer, edition, started_at)
     return {name: scratch / name for name in OUTPUT_FILES if (scratch / name).exists()}
 
@@ -314,7 +294,7 @@ def render_report(path: Path | str, *, renderer: str = "builtin", root: Path | N
     target.parent.mkdir(parents=True, exist_ok=True)
     scratch = Path(tempfile.mkdtemp(prefix=f".{params.territory.code}-{params.year}-", dir=target.parent))
     try:
-        build_files(prepared, scratch, renderer)
+        build_report(prepared, scratch, renderer=renderer)
         publish(scratch, target)
     except BaseException:
         shutil.rmtree(scratch, ignore_errors=True)

@@ -207,8 +207,3 @@ def compare_published(before: dict[tuple, dict], after: dict[tuple, dict]) -> li
         changes.append(CellChange(key[0], key[1], key[2], int(key[3]), key[4], new["unit"] or old["unit"],
                                   old["value"], old["status"], new["value"], new["status"], columns))
     return changes
-
-
-def zone_names(context: dict) -> dict[tuple[str, str], str]:
-    """``(zone_level, zone_code)`` -> the name a reader sees, from a report's context."""
-    return {(z["level"], z["code"]): z["name"] for z in context.get("zones", []) + context.get("iris", [])}

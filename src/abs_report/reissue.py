@@ -27,7 +27,8 @@ from pathlib import Path
 from . import manifest as mf
 from . import published as pub
 from .errors import InputError, Problem
-from .published import CellChange, compare_published, published_rows, zone_names
+from .context import Erratum, ErratumItem
+from .published import CellChange, compare_published, published_rows
 from .verify import write_params
 
 SCRATCH_PREFIX = ".reissue-"
@@ -64,17 +65,15 @@ def find_reports(root: Path) -> list[Path]:
     return sorted(found)
 
 
-def erratum_items(changes: list[CellChange], names: dict[tuple[str, str], str]) -> list[dict]:
+def erratum_items(changes: list[CellChange], names: dict[tuple[str, str], str]) -> tuple[ErratumItem, ...]:
     """The corrected figures, as the erratum box and the listing need them."""
 
     def number(text: str):
         return float(text) if text else None
 
-    return [{"table_id": c.table_id, "zone_level": c.zone_level, "zone_code": c.zone_code,
-             "zone_name": names.get((c.zone_level, c.zone_code), c.zone_code), "year": c.year,
-             "measure": c.measure, "unit": c.unit,
-             "before": number(c.before), "before_status": c.before_status,
-             "after": number(c.after), "after_status": c.after_status} for c in changes]
+    return tuple(ErratumItem(c.table_id, c.zone_level, c.zone_code, names.get((c.zone_level, c.zone_code), c.zone_code),
+                             c.year, c.measure, c.unit, number(c.before), c.before_status, number(c.after),
+                             c.after_status) for c in changes)
 
 
 def _skip_reason(recorded: dict, corrected_meta, corrected_years: tuple[int, ...]) -> str | None:
@@ -113,7 +112,7 @@ def _move_into_place(scratch: Path, folder: Path, version: int) -> tuple[str, ..
 def reissue_one(folder: Path, recorded: dict, corrected: Path, day: dt.date, geography,
                 previous_published: Path) -> Reissued | None:
     """Re-issue one report when its figures change; ``None`` when none does (nothing written)."""
-    from .pipeline import build_files
+    from .pipeline import build_report
 
     version = recorded["version"] + 1
     with tempfile.TemporaryDirectory(prefix="abs-report-reissue-") as tmp:
@@ -129,11 +128,10 @@ def reissue_one(folder: Path, recorded: dict, corrected: Path, day: dt.date, geo
         params_path = write_params(recorded, corrected, scratch / f"params-v{version}.yml",
                                    folder_of_data=scratch)
         prepared = _prepare(params_path, geography)
-        erratum = {"version": version, "date": day.isoformat(),
-                   "replaces": {"version": recorded["version"], "edition": recorded["edition"]},
-                   "items": erratum_items(changes, zone_names(prepared.context))}
-        prepared = replace(prepared, context={**prepared.context, "erratum": erratum})
-        build_files(prepared, scratch, recorded["renderer"], day)
+        erratum = Erratum(version, day.isoformat(), recorded["version"], recorded["edition"],
+                          erratum_items(changes, prepared.context.zone_names()))
+        prepared = replace(prepared, context=prepared.context.with_erratum(erratum))
+        build_report(prepared, scratch, renderer=recorded["renderer"], edition=day)
         files = _move_into_place(scratch, folder, version)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)

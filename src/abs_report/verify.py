@@ -22,7 +22,8 @@ import yaml
 
 from . import manifest as mf
 from .errors import InputError, Problem
-from .published import CellChange, compare_published, published_rows, zone_names
+from .context import Erratum
+from .published import CellChange, compare_published, published_rows
 
 # --- inputs -----------------------------------------------------------------------------------
 
@@ -139,7 +140,7 @@ def rebuild(recorded: dict, dataset: Path | None, scratch: Path, work: Path, geo
     import datetime as dt
 
     from .geography import load_geography
-    from .pipeline import build_files, prepare, read_report_params
+    from .pipeline import build_report, prepare, read_report_params
 
     geography = geography or load_geography()
     scratch.mkdir(parents=True, exist_ok=True)
@@ -148,8 +149,10 @@ def rebuild(recorded: dict, dataset: Path | None, scratch: Path, work: Path, geo
         params, data = read_report_params(params_path, geography)
         prepared = prepare(params, data, geography)
         if recorded.get("erratum"):
-            prepared = replace(prepared, context={**prepared.context, "erratum": recorded["erratum"]})
-        build_files(prepared, scratch, recorded["renderer"], dt.date.fromisoformat(recorded["edition"]))
+            erratum = Erratum.from_dict(recorded["erratum"])
+            prepared = replace(prepared, context=prepared.context.with_erratum(erratum))
+        build_report(prepared, scratch, renderer=recorded["renderer"],
+                     edition=dt.date.fromisoformat(recorded["edition"]))
     return prepared
 
 
@@ -258,7 +261,7 @@ def verify(folder: Path | str, data_dir: Path | str | None = None, version: int 
                             _hash_of(scratch / name, name)) for name, entry in sorted(outputs.items())]
         return Verdict(folder, recorded["version"], compare_published(before, after), hashes,
                        (recorded["secrecy"]["mask_hash"], prepared.protection.mask_hash), len(after),
-                       zone_names(prepared.context), environment_notes(recorded))
+                       prepared.context.zone_names(), environment_notes(recorded))
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

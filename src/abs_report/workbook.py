@@ -47,8 +47,8 @@ def _label(measure: str) -> str:
     return label(measure)
 
 
-def write(path: Path, specs: tuple[TableSpec, ...], published: pd.DataFrame, zones: list[dict],
-          source_line: str, stamp: dt.date | None = None) -> None:
+def write(path: Path, specs: tuple[TableSpec, ...], published: pd.DataFrame,
+          names: dict[tuple[str, str], str], source_line: str, stamp: dt.date | None = None) -> None:
     """Each sheet: title, a table (numbers as numbers, ``s`` for secrets, ``nd`` if unavailable), source.
 
     Sheets are built from the published rows themselves, so the workbook holds
@@ -56,8 +56,8 @@ def write(path: Path, specs: tuple[TableSpec, ...], published: pd.DataFrame, zon
 
     Parameters
     ----------
-    zones
-        Zone descriptions (level, code, name) used to name the columns, IRIS included.
+    names
+        ``(zone_level, zone_code)`` -> the name of the column, IRIS included.
     stamp
         The document's creation and modification date (``docProps/core.xml``).
         XlsxWriter dates the archive's members 1980-01-01 and would write the
@@ -70,7 +70,6 @@ def write(path: Path, specs: tuple[TableSpec, ...], published: pd.DataFrame, zon
         stamp = FIXED_STAMP
     if not isinstance(stamp, dt.datetime):
         stamp = dt.datetime.combine(stamp, dt.time())
-    names = {(z["level"], z["code"]): z["name"] for z in zones}
     # Written whole in memory then saved: no temporary files; text stays text (no URLs, formulas).
     workbook = xlsxwriter.Workbook(str(path), {"in_memory": True, "strings_to_urls": False,
                                                "strings_to_formulas": False, "strings_to_numbers": False})

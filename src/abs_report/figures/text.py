@@ -1,0 +1,181 @@
+"""Texts every report carries: source lines and notes, the closing section, the erratum box.
+
+Pure functions of the report's context (and, for the glossary, of the
+measures it publishes): the main process uses :func:`source_line` for the
+cover and the workbook without drawing anything.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from .. import formatting as fmt
+from ..catalogue import INDICATORS, MEASURES, label
+from ..context import ErratumItem, ReportContext
+from .labels import definition, item_label, join
+from .lookup import status_text
+
+DEMO_NOTICE = "Données fictives de démonstration"
+NOT_AVAILABLE = "Donnée non disponible dans la source."
+
+
+def source_line(ctx: ReportContext) -> str:
+    """``Source : Caf de l'Isère (Cnaf pour ...), données au 31 décembre 2024.``"""
+    ds = ctx.dataset
+    outside = [z.name for z in ctx.zones if not z.in_producer_area]
+    text = f"Source : {ds.producer}"
+    if outside:
+        text += f" ({ds.reference_producer} pour {join(outside)})"
+    text += f", données au {ctx.reference_date}."
+    if ds.rounded_to:
+        text += f" Effectifs arrondis à {ds.rounded_to} par la Cnaf (données ouvertes)."
+    if ds.synthetic:
+        text += f" {DEMO_NOTICE}."
+    return text
+
+
+def source_note(ctx: ReportContext, cells: list[str]) -> str:
+    """The note under a table or chart: the source line, and what ``s`` and ``nd`` mean if it shows them."""
+    notes = []
+    if fmt.SECRET in cells:
+        notes.append(f"*{fmt.SECRET}* : donnée soumise au secret statistique (effectif inférieur à 5, "
+                     "ou permettant de retrouver un tel effectif, ou quartier de moins de 100 allocataires).")
+    if fmt.MISSING in cells:
+        notes.append(f"*{fmt.MISSING}* : donnée non disponible dans la source.")
+    return f"::: source-note\n{source_line(ctx)} {' '.join(notes)}\n:::\n"
+
+
+def glossary(measures) -> str:
+    """A definition for every measure the report publishes, then evolution and index."""
+    used = [m for m in measures if m in MEASURES or m in INDICATORS]
+    lines = [f"- **{label(i)}** : {definition(i)}" for i in used]
+    lines.append("- **Évolution** : variation relative d'un effectif entre la première et la dernière "
+                 "année disponibles, en pourcentage. **Indice** : effectif d'une année rapporté à celui "
+                 "de la première année, multiplié par 100.")
+    return "\n".join(lines)
+
+
+def closing_section(ctx: ReportContext, measures) -> str:
+    """Sources, definitions, method, secret statistique and the recipient's obligations (Markdown)."""
+    ds, secrecy = ctx.dataset, ctx.secrecy
+    counts = secrecy.counts
+    hidden = sum(v for k, v in counts.items() if k.startswith("secret"))
+    total = sum(counts.values())
+    gen = ds.generator or {}
+    demo = (f"\n\n**{DEMO_NOTICE}.** Les chiffres de ce rapport sont produits par un générateur "
+            f"(version {gen.get('version', '')}, graine {gen.get('seed', '')}) pour démontrer l'outil ; "
+            "ils ne décrivent pas la population réelle et ne doivent pas être diffusés comme tels."
+            if ds.synthetic else "")
+    rounded = (f" Les effectifs des données ouvertes de la Cnaf sont arrondis à {ds.rounded_to} ; "
+               "les totaux peuvent donc différer légèrement de la somme de leurs parties."
+               if ds.rounded_to else "")
+    text = f"""# Sources, méthode et secret statistique
+
+## Sources
+
+{source_line(ctx)} Les statistiques de la Caf décrivent les foyers allocataires au
+{ctx.reference_date} (données consolidées).{rounded} La population municipale provient du
+{ctx.population_source}. Les zones de comparaison sont {join([z.name for z in ctx.zones[1:]])}.
+Les statistiques des Caf sont labellisées par l'Autorité de la statistique publique.{demo}
+
+## Définitions
+
+{glossary(measures)}
+
+## Méthode
+
+Chaque taux rapporte un numérateur à un dénominateur de la même zone et de la même date. Les chiffres
+des zones de comparaison sont la somme de ceux des communes qui les composent. Tous les chiffres
+publiés dans ce rapport, avec leur statut, figurent dans le fichier `published.csv` qui l'accompagne ;
+le carnet exécuté `report.ipynb` et le fichier `manifest.json` permettent de les reproduire.
+
+## Secret statistique
+
+Règles de diffusion de la Caf appliquées (version {secrecy.rules_version}) :
+
+- aucun effectif compris entre 1 et {secrecy.threshold - 1} n'est publié (secret primaire) ;
+- aucun chiffre ne permet de retrouver un tel effectif, par différence entre un total et ses parties,
+  entre zones emboîtées (quartiers, commune, intercommunalité, département) ou entre rapports : d'autres
+  cases sont masquées en conséquence (secret secondaire), de la même façon dans tous les rapports ;
+- aucun chiffre n'est publié pour un quartier de moins de {secrecy.min_infra_communal} allocataires,
+  et rien en deçà du quartier IRIS (seuil infra-communal) ;
+- un taux, un ratio ou une évolution dont le numérateur ou le dénominateur est secret n'est pas publié.
+
+Les cases masquées portent la mention *{fmt.SECRET}*. Dans ce rapport, {hidden} chiffre(s) sur {total}
+sont masqués : {counts.get('secret_primary', 0)} au titre du secret primaire,
+{counts.get('secret_secondary', 0)} au titre du secret secondaire et {counts.get('secret_threshold', 0)}
+au titre du seuil infra-communal ; {counts.get('missing', 0)} ne figurent pas dans la source (*{fmt.MISSING}*).
+
+## Obligations du destinataire
+
+Les données de la Caf sont transmises à {ctx.recipient} pour la seule étude déclarée :
+« {ctx.purpose} ». Le destinataire s'engage à :
+
+- utiliser ces données uniquement dans le cadre de cette étude ;
+- ne pas les transmettre à un tiers sans l'accord préalable de la Caf ;
+- citer la source « {ds.producer} » pour toute reproduction d'un chiffre, d'un tableau ou d'un graphique ;
+- transmettre le rapport final à la Caf sur sa demande.
+"""
+    return text
+
+
+def erratum_box(ctx: ReportContext) -> str | None:
+    """The "Erratum" box opening a re-issued report: each corrected figure, old and new.
+
+    ``None`` for a first edition. A figure shown in several tables is listed
+    once; a value that changes only beyond the printed precision is counted,
+    not listed (``published-v<n>.csv`` has it). The box is a Typst block in
+    the PDF and a bordered note in the HTML.
+    """
+    err = ctx.erratum
+    if err is None:
+        return None
+    shown, finer = _erratum_rows(err.items)
+    since = (f", diffusée le {fmt.french_date(dt.date.fromisoformat(err.replaces_edition))}"
+             if err.replaces_edition else "")
+    intro = (f"Les {len(shown)} chiffre(s) ci-dessous remplacent ceux de la version "
+             f"{err.replaces_version}{since}." if shown else
+             "Aucun chiffre imprimé ne change à la précision affichée.")
+    if finer:
+        intro += (f" {finer} autre(s) valeur(s) ne change(nt) qu'au-delà de la précision affichée ; "
+                  f"le fichier `published-v{err.version}.csv` donne toutes les valeurs.")
+    table = ("\n| Zone | Indicateur | Année | Publié | Corrigé |\n|:---|:---|---:|---:|---:|\n"
+             + "\n".join(f"| {z} | {m} | {y} | {b} | {a} |" for z, m, y, b, a in shown) + "\n"
+             if shown else "")
+    text = f"""::: {{.erratum role="note" style="border: 2px solid #9b1c1c; border-radius: 4px; padding: .2rem 1rem 1rem; margin: 0 0 2rem"}}
+```{{=typst}}
+#block(width: 100%, stroke: 1.5pt + rgb("#9b1c1c"), radius: 3pt, inset: 10pt, below: 1.5em)[
+```
+**Erratum — version {err.version} du rapport, corrigée le {fmt.french_date(dt.date.fromisoformat(err.date))}.**
+La Caf a transmis des données corrigées. {intro} Tous les autres chiffres sont inchangés.
+{table}
+```{{=typst}}
+]
+```
+:::
+"""
+    return text
+
+
+def _erratum_rows(items: tuple[ErratumItem, ...]) -> tuple[list[tuple], int]:
+    """Rows (zone, indicator, year, before, after) of figures whose printed value changes,
+    once each, and how many other figures change only beyond the printed precision."""
+    shown, finer = {}, set()
+    for item in items:
+        key = (item.zone_level, item.zone_code, item.measure, item.year)
+        before, after = _erratum_value(item, "before"), _erratum_value(item, "after")
+        if before == after:
+            finer.add(key)
+        elif key not in shown:
+            shown[key] = (item.zone_name, item_label(item.measure), item.year, before, after)
+    return list(shown.values()), len(finer - set(shown))
+
+
+def _erratum_value(item: ErratumItem, side: str) -> str:
+    """A figure as the report printed it: French number, or ``s`` / ``nd``."""
+    status = getattr(item, f"{side}_status")
+    if status != "published":
+        return status_text(status)
+    if item.measure.startswith("evolution_"):
+        return fmt.signed_percent(getattr(item, side))
+    return fmt.value(getattr(item, side), item.unit)

@@ -1,0 +1,168 @@
+"""What the notebook calls: :class:`ReportView` assembles each chapter, :func:`show` displays it.
+
+The view numbers tables and figures in reading order and puts under each
+the note that says its source and what its ``s`` and ``nd`` mean; the
+tables, charts, sentences and texts themselves come from the sibling modules.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from ..catalogue import label
+from ..context import ReportContext
+from ..published import read as read_published
+from ..tables import CHAPTER_TITLES, CHAPTERS, TableSpec, specs_of
+from . import charts, tables, text
+from .labels import short_label
+from .lookup import PublishedIndex, status_text
+from .sentences import sentences
+
+
+@dataclass
+class Block:
+    """One displayable piece: Markdown text, or an SVG chart with caption and alt text."""
+
+    markdown: str | None = None
+    svg: str | None = None
+    caption: str | None = None
+    alt: str | None = None
+
+
+@dataclass
+class ReportView:
+    """Everything one report shows, built from its context and published rows."""
+
+    context: ReportContext
+    published: pd.DataFrame
+    _tables: int = field(default=0, init=False)
+    _figures: int = field(default=0, init=False)
+
+    @classmethod
+    def load(cls, context_json: str, published_csv: str | Path) -> "ReportView":
+        return cls(ReportContext.from_json(context_json), read_published(Path(published_csv)))
+
+    def __post_init__(self):
+        self.rows = PublishedIndex(self.published, self.context.year)
+
+    # --- notes and numbering ------------------------------------------------------
+    def _foot(self, cells: list[str]) -> Block:
+        return Block(markdown=text.source_note(self.context, cells))
+
+    def _table_blocks(self, spec: TableSpec, table: tables.Table) -> list[Block]:
+        lines, cells = table
+        self._tables += 1
+        caption = f": Tableau {self._tables} – {spec.title}"
+        return [Block(markdown="\n".join(lines) + "\n\n" + caption + "\n"), self._foot(cells)]
+
+    def _figure_blocks(self, spec: TableSpec, svg: str, alt: str, statuses: list[str]) -> list[Block]:
+        self._figures += 1
+        cells = [status_text(s) for s in statuses if s != "published"]
+        return [Block(svg=svg, caption=f"Figure {self._figures} – {spec.title}", alt=alt), self._foot(cells)]
+
+    # --- tables and charts ----------------------------------------------------------
+    def table(self, spec: TableSpec) -> list[Block]:
+        return self._table_blocks(spec, tables.zones_table(spec, self.context, self.rows))
+
+    def evolution_table(self, spec: TableSpec) -> list[Block]:
+        return self._table_blocks(spec, tables.evolution_table(spec, self.context, self.rows))
+
+    def iris_table(self, spec: TableSpec) -> list[Block]:
+        """The territory's quartiers, or a sentence saying why none can be shown."""
+        iris = self.context.iris
+        if not iris:
+            return [Block(markdown="Le territoire n'a pas de découpage en quartiers IRIS dans la source.\n")]
+        if not self.rows.published_any(spec, iris):
+            return [Block(markdown=(
+                "Moins de deux quartiers du territoire comptent au moins 100 allocataires : aucun chiffre "
+                "par quartier ne peut être publié (secret statistique).\n"))]
+        return self._table_blocks(spec, tables.iris_table(spec, self.context, self.rows))
+
+    def bar_chart(self, spec: TableSpec) -> list[Block]:
+        """Horizontal bars per zone (grouped by item); the territory stands out; secrets say ``s``."""
+        data = []
+        for item in spec.items:
+            for z in self.context.zones:
+                value, status, unit = self.rows.get(spec.id, z, item)
+                data.append({"item": short_label(item), "zone": z.name, "value": value,
+                             "status": status, "unit": unit})
+        frame = pd.DataFrame(data)
+        svg = charts.bar_svg(frame, [z.name for z in self.context.zones])
+        return self._figure_blocks(spec, svg, charts.alt_text(spec.title, frame), list(frame["status"]))
+
+    def index_chart(self, spec: TableSpec) -> list[Block]:
+        """Each zone's index in the last year (first year = 100), bars grouped by item."""
+        first, last = self.context.years[0], self.context.year
+        data = []
+        for item in spec.items:
+            for z in self.context.zones:
+                value, status, _ = self.rows.get(spec.id, z, f"indice_{item}", last)
+                data.append({"item": label(item), "zone": z.name, "value": value, "status": status,
+                             "unit": "ratio"})
+        frame = pd.DataFrame(data)
+        svg = charts.bar_svg(frame, [z.name for z in self.context.zones], reference=100.0,
+                             xlabel=f"indice {last} (base 100 en {first})")
+        alt = charts.alt_text(f"{spec.title} : indice {last}, base 100 en {first}", frame)
+        return self._figure_blocks(spec, svg, alt, list(frame["status"]))
+
+    # --- chapters -------------------------------------------------------------------
+    def chapters(self) -> tuple[str, ...]:
+        return CHAPTERS
+
+    def chapter(self, chapter: str) -> list[Block]:
+        """The heading, a few sentences and every table and chart of a chapter."""
+        blocks = [Block(markdown=f"# {CHAPTER_TITLES[chapter]}\n")]
+        intro = sentences(self.context, self.rows, chapter)
+        if intro:
+            blocks.append(Block(markdown=" ".join(intro) + "\n"))
+        for spec in specs_of(chapter):
+            blocks += self._spec_blocks(spec)
+        return blocks
+
+    def _spec_blocks(self, spec: TableSpec) -> list[Block]:
+        if spec.kind == "iris":
+            return self.iris_table(spec)
+        if not self.rows.available(spec, self.context.zones):
+            return [Block(markdown=f"**{spec.title}** : {text.NOT_AVAILABLE}\n")]
+        blocks = []
+        if not self.rows.available(spec, self.context.zones[:1]):
+            blocks.append(Block(markdown=(
+                f"Pour {self.context.territory.name}, la source ne fournit pas ces données : elles sont "
+                "présentées pour les zones de comparaison, à l'échelle la plus proche disponible.\n")))
+        build = {"table": self.table, "bar": self.bar_chart, "evolution": self.evolution_table,
+                 "index": self.index_chart}[spec.kind]
+        return blocks + build(spec)
+
+    def closing_section(self) -> list[Block]:
+        """Sources, definitions, method, secret statistique and the recipient's obligations."""
+        return [Block(markdown=text.closing_section(self.context, self.rows.measures))]
+
+    def erratum(self) -> list[Block]:
+        """The "Erratum" box opening a re-issued report (nothing for a first edition)."""
+        box = text.erratum_box(self.context)
+        return [Block(markdown=box)] if box else []
+
+
+def show(blocks: list[Block]) -> None:
+    """Display blocks as notebook outputs: Markdown, and SVG with caption and alt text.
+
+    Consecutive Markdown blocks make one output: each output is a kernel message
+    that the executing process receives, validates and writes, about 2 ms apiece.
+    """
+    from IPython.display import Markdown, display
+
+    pending: list[str] = []
+    for block in blocks:
+        if block.markdown is not None:
+            pending.append(block.markdown)
+        if block.svg is not None:
+            if pending:
+                display(Markdown("\n\n".join(pending)))
+                pending = []
+            meta = {"image/svg+xml": {"abs_report": {"caption": block.caption, "alt": block.alt}}}
+            display({"image/svg+xml": block.svg}, raw=True, metadata=meta)
+    if pending:
+        display(Markdown("\n\n".join(pending)))
