@@ -16,6 +16,7 @@ from __future__ import annotations
 import io
 import re
 import textwrap
+import warnings
 import weakref
 from dataclasses import dataclass, field
 from typing import Iterable, Sequence
@@ -127,7 +128,11 @@ def class_breaks(values: Sequence[float], k: int = 5) -> list[float]:
     Quantiles keep every class populated whatever the spread of rates; the
     classification is mapclassify's, imported here only (it loads scikit-learn).
     """
-    import mapclassify  # noqa: PLC0415: a heavy import, paid only when a map is drawn
+    with warnings.catch_warnings():
+        # Without numba mapclassify warns at import; quantiles do not need it, and a
+        # warning would print into the executed notebook.
+        warnings.simplefilter("ignore")
+        import mapclassify  # noqa: PLC0415: a heavy import, paid only when a map is drawn
 
     values = np.asarray(values, dtype=float)
     k = min(k, len(np.unique(values)))
@@ -139,8 +144,12 @@ def class_breaks(values: Sequence[float], k: int = 5) -> list[float]:
 def _classes(values: np.ndarray, unit: str, breaks: Sequence[float] | None, k: int) -> tuple[MapClass, ...]:
     if len(values) == 0:
         return ()
+    # Bounds at the legend's precision, so that a value printed 5,4 falls in the class
+    # whose label ends at 5,4 (quantiles give 5.3999999999999995).
+    decimals = fmt.DECIMALS.get(unit, 1)
     breaks = list(breaks) if breaks is not None else class_breaks(values, k)
-    lowers = [float(values.min())] + breaks[:-1]
+    breaks = sorted({float(b) for b in np.round(breaks, decimals)})
+    lowers = [float(np.round(values.min(), decimals))] + breaks[:-1]
     cmap = colormaps[PALETTE]
     colours = [matplotlib.colors.to_hex(cmap(x)) for x in np.linspace(0.25, 0.95, len(breaks))]
     if len(breaks) == 1:
@@ -159,7 +168,8 @@ def _class_label(lower: float, upper: float, unit: str, first: bool) -> str:
     return f"{'de' if first else 'plus de'} {low} à {high}{suffix}"
 
 
-def _class_of(value: float, classes: tuple[MapClass, ...]) -> MapClass:
+def _class_of(value: float, classes: tuple[MapClass, ...], decimals: int) -> MapClass:
+    value = float(np.round(value, decimals))
     for cls in classes:
         if value <= cls.upper:
             return cls
@@ -210,7 +220,7 @@ def choropleth(values: pd.DataFrame, level: str, title: str, unit: str, *,
     _context(ax, geometry, level, codes)
     zones = {}
     for code, status, value, ok in zip(codes, values["status"], numbers, published):
-        zones[code] = _add(ax, _zone_patch(paths[code], status, value if ok else None, classes, level))
+        zones[code] = _add(ax, _zone_patch(paths[code], status, value if ok else None, classes, level, unit))
         zones[code].set_gid(f"zone-{code}")
     _outlines(ax, geometry, level, codes)
     qpv_names = _draw_qpv(ax, geometry, qpv)
@@ -220,14 +230,15 @@ def choropleth(values: pd.DataFrame, level: str, title: str, unit: str, *,
                      zones, classes)
 
 
-def _zone_patch(path: MplPath, status: str, value: float | None, classes, level: str) -> PathPatch:
+def _zone_patch(path: MplPath, status: str, value: float | None, classes, level: str, unit: str) -> PathPatch:
     width = 0.25 if level == "commune" else 0.4
     if status.startswith("secret"):
         return PathPatch(path, facecolor=HIDDEN_FACE, hatch=HIDDEN_HATCH, hatchcolor=HATCH_COLOUR,
                          edgecolor=BORDER, linewidth=width)
     if value is None:
         return PathPatch(path, facecolor=MISSING_FACE, edgecolor=BORDER, linewidth=width)
-    return PathPatch(path, facecolor=_class_of(value, classes).colour, edgecolor=BORDER, linewidth=width)
+    colour = _class_of(value, classes, fmt.DECIMALS.get(unit, 1)).colour
+    return PathPatch(path, facecolor=colour, edgecolor=BORDER, linewidth=width)
 
 
 def _in_view(geometry: Geometry, layer: str, view: tuple[float, float, float, float]) -> list[str]:
