@@ -103,7 +103,10 @@ def test_commune_choropleth_of_the_departement():
     frame = pd.DataFrame({"zone_code": communes.index, "value": np.arange(len(communes), dtype=float),
                           "status": "published"})
     frame.loc[frame.index[:3], "status"] = "secret_threshold"
-    result = maps.choropleth(frame, level="commune", title="Part des foyers au RSA", unit="percent")
+    result = maps.choropleth(frame, level="commune", title="Part des foyers au RSA", unit="percent",
+                             place="de l'Isère")
+    assert result.alt.startswith("Carte des communes de l'Isère : part des foyers au RSA.")
+    assert "3 communes soumises au secret statistique (hachurées)" in result.alt
     assert len(result.zones) == 512
     assert all(result.zones[c].get_hatch() for c in frame["zone_code"][:3])
 

@@ -179,7 +179,8 @@ def _class_of(value: float, classes: tuple[MapClass, ...], decimals: int) -> Map
 # --- choropleth ----------------------------------------------------------------
 def choropleth(values: pd.DataFrame, level: str, title: str, unit: str, *,
                geometry: Geometry | None = None, qpv: Sequence[str] = (),
-               breaks: Sequence[float] | None = None, k: int = 5, show_title: bool = True) -> MapFigure:
+               breaks: Sequence[float] | None = None, k: int = 5, show_title: bool = True,
+               place: str | None = None) -> MapFigure:
     """A choropleth of communes or IRIS.
 
     Parameters
@@ -203,6 +204,9 @@ def choropleth(values: pd.DataFrame, level: str, title: str, unit: str, *,
         Number of classes at most.
     show_title : bool
         Draw the title in the figure (a report's caption may carry it instead).
+    place : str, optional
+        Where the zones are, for the alt text (``de Grenoble-Alpes-Métropole``);
+        by default the commune of IRIS, or the number of communes.
 
     Raises
     ------
@@ -226,8 +230,8 @@ def choropleth(values: pd.DataFrame, level: str, title: str, unit: str, *,
     qpv_names = _draw_qpv(ax, geometry, qpv)
     _legend(fig, classes, values["status"], qpv_names, unit)
     _finish(fig, ax, title if show_title else None)
-    return MapFigure(fig, title, _choropleth_alt(title, level, codes, values, classes, geometry, unit),
-                     zones, classes)
+    where = place or _places(geometry, level, codes)
+    return MapFigure(fig, title, _choropleth_alt(title, level, where, values, classes, unit), zones, classes)
 
 
 def _zone_patch(path: MplPath, status: str, value: float | None, classes, level: str, unit: str) -> PathPatch:
@@ -314,10 +318,8 @@ def _legend(fig: Figure, classes, statuses: pd.Series, qpv_names: list[str], uni
                prop=FONT | {"size": 7.5})
 
 
-def _choropleth_alt(title: str, level: str, codes: list[str], values: pd.DataFrame, classes,
-                    geometry: Geometry, unit: str) -> str:
+def _choropleth_alt(title: str, level: str, where: str, values: pd.DataFrame, classes, unit: str) -> str:
     """What the map shows, for a reader who cannot see it."""
-    where = _places(geometry, level, codes)
     plural = LEVEL_PLURAL[level]
     parts = [f"Carte des {plural} {where} : {title[0].lower() + title[1:]}"]
     if classes:
