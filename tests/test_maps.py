@@ -133,3 +133,15 @@ def test_locator_map_of_an_epci_and_of_the_departement():
     assert rgba(epci.zones["200040715"].get_facecolor()) == rgba(maps.TERRITORY_FACE)
     dep = maps.locator_map("departement", "38")
     assert rgba(dep.zones["38"].get_facecolor()) == rgba(maps.TERRITORY_FACE)
+
+
+def test_svg_is_the_same_bytes_in_another_process():
+    # Clip-path and hatch ids are hashed with a salt that is random per process unless set.
+    import subprocess
+    import sys
+
+    code = ("import sys; from abs_report import maps; "
+            "sys.stdout.write(maps.to_svg(maps.locator_map('commune', '38185')))")
+    runs = [subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+            for _ in range(2)]
+    assert runs[0] == runs[1] and 'clip-path="url(#' in runs[0]
