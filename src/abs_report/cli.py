@@ -20,6 +20,7 @@ COMMAND_MODULES = (
     "abs_report.commands.audit",
     "abs_report.commands.reissue",
     "abs_report.commands.data",
+    "abs_report.commands.geo",
 )
 
 
