@@ -15,7 +15,8 @@ def register(subparsers) -> None:
         "audit", help="vérifier le secret statistique de tous les published.csv d'un dossier",
         description="Pour chaque cellule masquée, cherche par programmation linéaire la plus petite "
                     "et la plus grande valeur compatibles avec tout ce qui est publié. Statut 1 si une "
-                    "cellule est retrouvée exactement ou bornée sous 5.")
+                    "cellule est retrouvée exactement ou bornée sous 5, ou si une même cellule "
+                    "(zone, année, mesure) a deux valeurs ou deux statuts dans deux fichiers.")
     parser.add_argument("directory", type=Path, metavar="DIR")
     parser.add_argument("--truth", type=Path, default=None,
                         help="observations vraies (parquet ou csv canonique) pour afficher les valeurs")
@@ -33,6 +34,7 @@ def _read_truth(path: Path) -> pd.DataFrame:
 
 def run(args: argparse.Namespace) -> int:
     from ..audit import audit_published, read_published
+    from ..audit.consistency import disagreements
     from ..geography import load_geography
 
     folder: Path = args.directory
@@ -42,10 +44,15 @@ def run(args: argparse.Namespace) -> int:
     if not files:
         raise InputError(Problem(str(folder), "aucun fichier published.csv dans ce dossier"))
     frames = [read_published(f) for f in files]
+    # One status per cell everywhere: checked first, it needs no solver.
+    conflicts = disagreements([(str(f.relative_to(folder)), frame) for f, frame in zip(files, frames)])
+    for conflict in conflicts:
+        print(f"ÉCHEC {conflict}")
     truth = _read_truth(args.truth) if args.truth else None
     result = audit_published(frames, load_geography(), truth)
     for failure in result.failures:
         print(f"ÉCHEC {failure}")
     print(f"{len(files)} fichier(s), {result.n_hidden} cellule(s) masquée(s), "
-          f"{result.n_checked} vérifiée(s), {len(result.failures)} échec(s)")
-    return 1 if result.failures else 0
+          f"{result.n_checked} vérifiée(s), {len(result.failures)} échec(s), "
+          f"{len(conflicts)} cellule(s) incohérente(s)")
+    return 1 if result.failures or conflicts else 0
