@@ -348,18 +348,12 @@ def _cut(dataset, zones, geography: Geography):
 
 
 def protection_for(params: ReportParams, dataset, geography: Geography, year: int):
-    """:func:`abs_report.pipeline.protect_for`, memoised: every report of a batch shares it."""
+    """:func:`abs_report.pipeline.protect_for`, memoised: every report of a batch reads each part once."""
     from .pipeline import protect_for
 
-    zones = _scope(params, geography)
-    scope = set(zones)
-    extra = tuple(z.key for z in params.zones if z.key not in scope)
-    aggregations = tuple((z.code, z.members) for z in params.zones if z.level == "aggregation")
-    key = (id(dataset), year, tuple(zones[:1]), len(zones), aggregations, extra)
     with _lock:
-        if key not in _masks:
-            _masks[key] = protect_for(params, dataset, geography, year)
-        return _masks[key]
+        memo = _masks.setdefault(id(dataset), {})
+        return protect_for(params, dataset, geography, year, memo)
 
 
 # --- fingerprints -----------------------------------------------------------------------

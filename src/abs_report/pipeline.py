@@ -46,12 +46,8 @@ class Prepared:
 
 
 def scope_departements(params: ReportParams, geography: Geography) -> list[str]:
-    """Départements whose communes the report's batch scope touches (EPCI may straddle two)."""
-    aggregations = [z for z in params.zones if z.level == "aggregation"]
-    scope = secrecy.scope_zones(geography, departement_of(params, geography), aggregations)
-    communes = [c for level, c in scope if level == "commune"]
-    communes += [c for z in params.zones for c in ((z.code,) if z.level == "commune" else ())]
-    return sorted(set(geography.communes.loc[communes, "departement"]))
+    """Départements whose communes the parts of the mask this report reads hold (an EPCI may straddle)."""
+    return secrecy.departements_needed(geography, params.zones)
 
 
 def read_report_params(path: Path, geography: Geography) -> tuple[ReportParams, Dataset]:
@@ -76,14 +72,14 @@ def departement_of(params: ReportParams, geography: Geography) -> str:
     return members.value_counts().index[0]
 
 
-def protect_for(params: ReportParams, dataset: Dataset, geography: Geography, year: int):
-    """The batch mask of the territory's département (shared with every report of that batch)."""
-    rules = secrecy.load_rules()
-    aggregations = [z for z in params.zones if z.level == "aggregation"]
-    zones = secrecy.scope_zones(geography, departement_of(params, geography), aggregations)
-    extra = [z.key for z in params.zones if z.key not in set(zones)]
-    return secrecy.load_or_protect(dataset.meta.name, dataset.observations, year, list(zones) + extra,
-                                   geography, rules, cache_dir(), aggregations)
+def protect_for(params: ReportParams, dataset: Dataset, geography: Geography, year: int, memo=None):
+    """The parts of the dataset's one mask for ``year`` that this report's zones read.
+
+    Every report of the dataset and year, in any batch, reads a shared zone's
+    cells from the same part (:mod:`abs_report.secrecy.linked`).
+    """
+    return secrecy.protect_zones(dataset.meta.name, dataset.observations, year, params.zones, geography,
+                                 secrecy.load_rules(), cache_dir(), memo)
 
 
 _FORKED: tuple = ()  # (params, dataset, geography) inherited by forked mask workers

@@ -16,12 +16,13 @@ import pandas as pd
 from ..catalogue import MEASURES
 from ..geography import Geography, Zone
 from . import primary as st
+from .lp import Attacker
 from .relations import build_system
 from .rules import Rules
 from .secondary import suppress
 from .table import CELL_KEY, build_cells, scope_rows
 
-MASK_FORMAT = "2"
+MASK_FORMAT = "3"
 """Bump when the cached mask layout or the suppression algorithm changes."""
 
 
@@ -72,7 +73,7 @@ def is_alias_iris(cells: pd.DataFrame, rules: Rules) -> np.ndarray:
 
 
 def protect(observations: pd.DataFrame, year: int, zones: Sequence[tuple[str, str]], geography: Geography,
-            rules: Rules, aggregations: Sequence[Zone] = ()) -> Protection:
+            rules: Rules, aggregations: Sequence[Zone] = (), fixed: pd.DataFrame | None = None) -> Protection:
     """Primary, threshold and secondary suppression over the linked table of ``zones``.
 
     Parameters
@@ -90,6 +91,11 @@ def protect(observations: pd.DataFrame, year: int, zones: Sequence[tuple[str, st
         The rules (:func:`load_rules`).
     aggregations
         User groups of communes; their rows are the sums of their members.
+    fixed
+        ``zone_level, zone_code, year, measure, status`` of cells another part of
+        the mask decided: they keep that status here (never a partner, never
+        published again), and the hidden ones are protected here too against the
+        relations this table adds.
 
     Raises
     ------
@@ -98,24 +104,87 @@ def protect(observations: pd.DataFrame, year: int, zones: Sequence[tuple[str, st
     """
     cells = build_cells(observations, year, zones, aggregations, rules)
     status = st.primary_status(cells, rules)
+    is_fixed = _apply_fixed(cells, status, fixed)
+    covered = np.zeros(len(cells), bool)
+    if is_fixed.any():
+        covered = _cover_hidden_members(cells, status, is_fixed, geography, aggregations)
     alias = is_alias_iris(cells, rules)
     system = build_system(cells.loc[:, CELL_KEY + ["value"]].assign(
         zone_level=np.where(alias, "alias", cells["zone_level"])), geography, aggregations)
     values = cells["value"].to_numpy(float)
     secret_measure = cells["measure"].map(lambda m: MEASURES[m].secret).to_numpy(bool)
-    checked = np.isin(status, [st.PRIMARY, st.THRESHOLD]) & ~alias
+    # A fixed cell is protected by the part that decided it (docs/SECRECY.md); this part adds
+    # partners only for its own cells.
+    checked = np.isin(status, [st.PRIMARY, st.THRESHOLD]) & ~alias & ~is_fixed
     result = suppress(values, system, hidden=status != st.PUBLISHED, checked=checked,
-                      candidate=(status == st.PUBLISHED) & secret_measure,
+                      candidate=(status == st.PUBLISHED) & secret_measure & ~is_fixed,
                       level=rules.protection_level, max_rounds=rules.max_rounds,
                       delta=_exactness(cells, values))
     if result.unresolved:
-        raise RuntimeError(f"secondary suppression could not protect {len(result.unresolved)} cell(s)")
+        raise RuntimeError(f"secondary suppression could not protect {len(result.unresolved)} cell(s): "
+                           f"{cells.iloc[list(result.unresolved)][CELL_KEY + ['value']].to_dict('records')}")
     status[result.secondary] = st.SECONDARY
+    if covered.any():
+        _publish_derivable(status, covered, values, system, rules, _exactness(cells, values))
     cells["status"] = status
     passes = {"primary": int((status == st.PRIMARY).sum()), "threshold": int((status == st.THRESHOLD).sum()),
               **result.passes, "secondary_total": int(result.secondary.sum()),
-              "missing": int((status == st.MISSING).sum()), "lp_solved": result.lp_solved}
+              "missing": int((status == st.MISSING).sum()), "lp_solved": result.lp_solved,
+              "fixed": int(is_fixed.sum())}
     return Protection(cells, passes, rules.version, mask_hash(cells))
+
+
+def _apply_fixed(cells: pd.DataFrame, status: np.ndarray, fixed: pd.DataFrame | None) -> np.ndarray:
+    """Give the cells ``fixed`` holds their decided status (in place); returns which cells those are."""
+    if fixed is None or not len(fixed):
+        return np.zeros(len(cells), bool)
+    given = fixed.loc[:, CELL_KEY + ["status"]].drop_duplicates(CELL_KEY).astype(
+        {"zone_level": str, "zone_code": str, "year": int, "measure": str})
+    merged = cells.loc[:, CELL_KEY].astype({"year": int}).merge(given, on=CELL_KEY, how="left")
+    is_fixed = merged["status"].notna().to_numpy(bool)
+    status[is_fixed] = merged["status"].to_numpy(object)[is_fixed]
+    return is_fixed
+
+
+def _cover_hidden_members(cells: pd.DataFrame, status: np.ndarray, is_fixed: np.ndarray,
+                          geography: Geography, aggregations: Sequence[Zone]) -> np.ndarray:
+    """Hide (secondary) an EPCI's or aggregation's cell when a fixed member commune's is hidden.
+
+    Then what such a zone publishes is a sum of published member cells, known
+    from the members' own reports: it adds no fact to the parts that decided
+    the members, and their protection holds as it was checked there.
+    """
+    members = {("aggregation", a.code): a.members for a in aggregations}
+    own = ~is_fixed & cells["zone_level"].isin(["epci", "aggregation"]).to_numpy(bool)
+    hidden = is_fixed & (cells["zone_level"] == "commune").to_numpy(bool) & ~np.isin(
+        status, [st.PUBLISHED, st.MISSING])
+    hidden_at = set(zip(cells["zone_code"].to_numpy()[hidden], cells["measure"].to_numpy()[hidden]))
+    covered = np.zeros(len(cells), bool)
+    for i in np.flatnonzero(own & (status == st.PUBLISHED)):
+        level, code, measure = cells.at[i, "zone_level"], cells.at[i, "zone_code"], cells.at[i, "measure"]
+        of = members.get((level, code)) or geography.member_communes_of("epci", code)
+        if any((c, measure) in hidden_at for c in of):
+            status[i] = st.SECONDARY
+            covered[i] = True
+    return covered
+
+
+def _publish_derivable(status: np.ndarray, covered: np.ndarray, values: np.ndarray, system, rules: Rules,
+                       delta: np.ndarray) -> None:
+    """Publish again the covered cells the attacker computes exactly: their value is known anyway.
+
+    A cell left hidden although derivable would protect nothing and would read
+    as a disclosure to any audit. The table holds the members' whole
+    départements, so "exactly" is judged with every fact that links them.
+    """
+    attacker = Attacker(values, system, rules.protection_level, delta)
+    hidden = status != st.PUBLISHED
+    while True:
+        exact = [e.cell for e in attacker.exposed(hidden, covered & hidden) if e.exact]
+        if not exact:
+            return
+        hidden[exact] = False
+        status[exact] = st.PUBLISHED
 
 
 def _exactness(cells: pd.DataFrame, values: np.ndarray) -> np.ndarray:
@@ -125,7 +194,7 @@ def _exactness(cells: pd.DataFrame, values: np.ndarray) -> np.ndarray:
 
 
 def _input_key(dataset_key: str, observations: pd.DataFrame, year: int, zones, rules: Rules,
-               aggregations: Sequence[Zone]) -> str:
+               aggregations: Sequence[Zone], fixed_hashes: Sequence[str] = ()) -> str:
     """Hash of everything the mask depends on.
 
     The scoped observation rows, not the cell grid: the grid and the
@@ -142,22 +211,25 @@ def _input_key(dataset_key: str, observations: pd.DataFrame, year: int, zones, r
     rows = rows.sort_values(CELL_KEY, kind="stable").reset_index(drop=True)
     h = hashlib.sha256()
     h.update(json.dumps([MASK_FORMAT, dataset_key, int(year), sorted(map(list, zones)), rules.version,
-                         [[a.code, list(a.members)] for a in aggregations]]).encode())
+                         [[a.code, list(a.members)] for a in aggregations], list(fixed_hashes)]).encode())
     h.update(pd.util.hash_pandas_object(rows, index=False).to_numpy().tobytes())
     return h.hexdigest()[:32]
 
 
 def load_or_protect(dataset_folder_or_key: str, observations: pd.DataFrame, year: int,
                     zones: Sequence[tuple[str, str]], geography: Geography, rules: Rules,
-                    cache_dir: Path, aggregations: Sequence[Zone] = ()) -> Protection:
+                    cache_dir: Path, aggregations: Sequence[Zone] = (),
+                    fixed: Sequence[Protection] = ()) -> Protection:
     """The protection of this table, read from ``cache_dir/masks/`` or computed and stored.
 
     The key hashes the observations of the scope and year, the zones, the
     aggregations and the rules version, so a single report and a batch over
     the same table share one mask. A stored mask whose hash does not match is
-    recomputed.
+    recomputed. ``fixed`` are the protections of the parts decided before this
+    one (their cells keep their status here); their hashes enter the key.
     """
-    key = _input_key(str(dataset_folder_or_key), observations, year, zones, rules, aggregations)
+    key = _input_key(str(dataset_folder_or_key), observations, year, zones, rules, aggregations,
+                     [p.mask_hash for p in fixed])
     folder = Path(cache_dir) / "masks"
     table, meta = folder / f"{key}.parquet", folder / f"{key}.json"
     if table.exists() and meta.exists():
@@ -166,7 +238,8 @@ def load_or_protect(dataset_folder_or_key: str, observations: pd.DataFrame, year
         info = json.loads(meta.read_text(encoding="utf-8"))
         if mask_hash(cells) == info["mask_hash"] and info["rules_version"] == rules.version:
             return Protection(cells, info["passes"], info["rules_version"], info["mask_hash"])
-    protection = protect(observations, year, zones, geography, rules, aggregations)
+    given = pd.concat([p.cells for p in fixed], ignore_index=True) if fixed else None
+    protection = protect(observations, year, zones, geography, rules, aggregations, given)
     folder.mkdir(parents=True, exist_ok=True)
     _atomic_write(table, lambda p: protection.cells.to_parquet(p, index=False))
     _atomic_write(meta, lambda p: Path(p).write_text(json.dumps(

@@ -34,3 +34,90 @@ def scope_zones(geography: Geography, departement: str,
     zones.update(("aggregation", a.code) for a in aggregations)
     zones.update({("departement", departement), ("region", region), ("france", FRANCE_CODE)})
     return sorted(zones)
+
+
+# --- one mask per dataset and year: which part of it decides each cell ----------------------------
+#
+# The linked table of a dataset and year is all of France. It is protected in parts that never
+# decide the same cell twice, so that every report, in any batch and any order, shows a cell
+# the same way (docs/SECRECY.md, « Un statut par cellule ») :
+#
+# * ``wide``: départements, régions and France, one small national table;
+# * ``departement:<code>``: the communes (and their IRIS) of the département and the EPCI
+#   that lie wholly in it, with the département's cells fixed;
+# * ``epci:<code>``: an EPCI that straddles départements, its member communes fixed by their
+#   départements' parts. Its cell of a measure is hidden whenever a member's is, so that what
+#   it publishes is a sum of published member cells: it tells nothing the members' reports do
+#   not, and the départements' parts, which share no other cell, stand apart.
+
+WIDE = "wide"
+WIDE_LEVELS = ("departement", "region", "france")
+
+
+def straddling_epcis(geography: Geography) -> frozenset[str]:
+    """EPCI whose member communes lie in more than one département."""
+    communes = geography.communes[geography.communes["epci"].astype(bool)]
+    deps = communes.groupby("epci")["departement"].nunique()
+    return frozenset(deps.index[deps > 1])
+
+
+def part_of(geography: Geography, level: str, code: str, straddling: frozenset[str] | None = None) -> str:
+    """The part of the mask that decides the cells of one zone (see above).
+
+    An IRIS follows its commune; an aggregation has no part (its cells are
+    decided per report, on top of the parts of its members).
+    """
+    straddling = straddling_epcis(geography) if straddling is None else straddling
+    if level in WIDE_LEVELS:
+        return WIDE
+    if level == "epci":
+        return f"epci:{code}" if code in straddling else f"departement:{_departement_of_epci(geography, code)}"
+    if level in ("commune", "iris"):
+        commune = code[:5] if level == "iris" else code
+        return f"departement:{geography.communes.at[commune, 'departement']}"
+    raise ValueError(f"no mask part for {level} {code}")
+
+
+def _departement_of_epci(geography: Geography, epci: str) -> str:
+    return str(geography.communes.loc[geography.communes["epci"] == epci, "departement"].iloc[0])
+
+
+def _departements_of_epci(geography: Geography, epci: str) -> list[str]:
+    return sorted(set(geography.communes.loc[geography.communes["epci"] == epci, "departement"]))
+
+
+def part_zones(geography: Geography, part: str) -> list[tuple[str, str]]:
+    """The zones of one part's table: the cells it decides and the fixed cells its relations need.
+
+    IRIS are added from the observations by :func:`abs_report.secrecy.protect`.
+    """
+    if part == WIDE:
+        zones = {("departement", d) for d in geography.departements.index}
+        zones |= {("region", r) for r in geography.regions.index}
+        zones.add(("france", FRANCE_CODE))
+        return sorted(zones)
+    kind, code = part.split(":", 1)
+    if kind == "epci":
+        # The members' whole départements, fixed: whether a cell of the EPCI is computable
+        # from what they publish depends on every fact linking the members.
+        zones = {("epci", code)}
+        for dep in _departements_of_epci(geography, code):
+            zones.update(part_zones(geography, f"departement:{dep}"))
+        return sorted(zones)
+    straddling = straddling_epcis(geography)
+    zones = {("commune", c) for c in geography.member_communes_of("departement", code)}
+    zones |= {("epci", e) for e in geography.epcis_of_departement(code) if e not in straddling}
+    region = str(geography.departements.at[code, "region"])
+    zones |= {("departement", code), ("region", region), ("france", FRANCE_CODE)}
+    return sorted(zones)
+
+
+def parts_fixed_before(geography: Geography, part: str) -> list[str]:
+    """The parts whose cells ``part`` reads as fixed: none for ``wide``; ``wide`` for a
+    département; the départements of its members for a straddling EPCI."""
+    if part == WIDE:
+        return []
+    kind, code = part.split(":", 1)
+    if kind == "departement":
+        return [WIDE]
+    return [f"departement:{d}" for d in _departements_of_epci(geography, code)]
