@@ -146,13 +146,11 @@ def build_context(params: ReportParams, dataset: Dataset, geography: Geography,
 
 
 def evolution_years(params: ReportParams, dataset: Dataset, span: int = 5) -> tuple[int, ...]:
-    """The first year available within ``span`` years of the report's year, and that year.
+    """Every year the data hold within ``span`` years up to the report's year (2020 to 2024 in the demo).
 
-    Each year shown needs its own batch mask (the costly step of a first
-    report), so the evolution chapter compares two years rather than five.
+    Each has its own mask (:func:`protect_years` computes them side by side).
     """
-    years = [y for y in dataset.years() if params.year - span < y <= params.year]
-    return tuple(sorted({years[0], params.year}))
+    return tuple(sorted({y for y in dataset.years() if params.year - span < y <= params.year} | {params.year}))
 
 
 def iris_of(params: ReportParams, dataset: Dataset) -> tuple[Zone, ...]:

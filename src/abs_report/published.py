@@ -94,7 +94,10 @@ def build(specs: tuple[TableSpec, ...], zones: tuple[Zone, ...], year: int, cell
     cells
         Protected cells of every year needed: zone_level, zone_code, year, measure, value, status.
     years
-        The years of the evolution chapter (first to last available).
+        The years of the evolution chapter (every year available, first to last):
+        the evolution table prints each year's count, its rate compares the
+        first and last; the index chart each year against the first. Both are
+        computed from published counts only and hidden when either input is.
     iris
         The territory's IRIS, for the quartiers table.
     """
@@ -117,7 +120,7 @@ def build(specs: tuple[TableSpec, ...], zones: tuple[Zone, ...], year: int, cell
         elif spec.kind == "evolution":
             for zone in zones:
                 for item in spec.items:
-                    for y in dict.fromkeys((first, year)):
+                    for y in dict.fromkeys((*sorted(years), year)):
                         value, status = _measure_row(lookup, zone, y, item)
                         rows.append((spec.id, zone.code, zone.level, y, item, "count", "", "", value, status))
                     value, status = _change_row(lookup, zone, item, first, year, "evolution")

@@ -118,8 +118,11 @@ def _ratio_rows(pub: Publication) -> list[Row]:
     for r in pub.ratios.itertuples(index=False):
         ind = INDICATORS.get(r.measure)
         scale = ind.scale if ind else (100.0 if r.numerator else 1.0)
-        num, den = (r.zone_level, r.zone_code, r.year, r.numerator), (r.zone_level, r.zone_code, r.year, r.denominator)
+        num, den = (r.zone_level, r.zone_code, r.year, r.numerator), (r.zone_level, r.zone_code, r.base_year,
+                                                                      r.denominator)
         lo, hi = r.value - r.rounding, r.value + r.rounding
+        if r.measure.startswith("evolution_"):  # (end / first - 1) x 100: a ratio of 100 + rate
+            lo, hi = lo + 100.0, hi + 100.0
         rows.append(Row({num: scale, den: -hi}, False))   # num*scale <= hi*den
         rows.append(Row({den: lo, num: -scale}, False))   # lo*den <= num*scale
     return rows

@@ -72,8 +72,13 @@ def combine(frames: list[pd.DataFrame]) -> Publication:
     if not frames:
         return Publication(pd.DataFrame(columns=KEY + ["unit", "value", "rounding", "shown"]),
                            pd.DataFrame())
-    allrows = pd.concat(frames, ignore_index=True)
+    # A change over time (evolution_x, indice_x) compares a year with the first year of its
+    # report's series: the smallest year that report prints.
+    allrows = pd.concat([f.assign(base_year=str(min(f["year"].astype(int), default=0))) for f in frames],
+                        ignore_index=True)
     allrows["year"] = allrows["year"].astype(str)
+    over_time = allrows["measure"].str.startswith(("evolution_", "indice_"))
+    allrows["base_year"] = allrows["base_year"].where(over_time, allrows["year"])
     ratio_units = allrows["unit"].isin(["percent", "ratio"]) | (allrows["numerator"] != "")
     ratios = allrows[ratio_units & (allrows["status"] == "published")].copy()
     ratios["rounding"] = ratios["value"].map(half_unit)
@@ -88,4 +93,4 @@ def combine(frames: list[pd.DataFrame]) -> Publication:
     cells = cells.drop_duplicates(KEY, keep="first")
     return Publication(cells[KEY + ["unit", "value", "rounding", "shown", "status"]].reset_index(drop=True),
                        ratios[["zone_level", "zone_code", "year", "measure", "numerator", "denominator",
-                               "value", "rounding"]].reset_index(drop=True))
+                               "value", "rounding", "base_year"]].reset_index(drop=True))

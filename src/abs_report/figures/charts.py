@@ -223,3 +223,66 @@ def alt_text(title: str, frame: pd.DataFrame) -> str:
             for r in sub.itertuples())
         parts.append(f"{item} : {values}" if frame["item"].nunique() > 1 else values)
     return f"Diagramme en barres, {title[0].lower() + title[1:]}. " + " ; ".join(parts) + "."
+
+
+def line_svg(frame: pd.DataFrame, zone_order: list[str], years: list[int], reference: float | None = None,
+             ylabel: str = "") -> str:
+    """:func:`line_figure` as SVG text."""
+    return _svg(line_figure(frame, zone_order, years, reference, ylabel))
+
+
+def line_figure(frame: pd.DataFrame, zone_order: list[str], years: list[int], reference: float | None = None,
+                ylabel: str = ""):
+    """One small panel per item, one line per zone across ``years``; the territory in the accent colour.
+
+    ``frame`` has ``item, zone, year, value, status``. A year not published is
+    marked ``s`` (or ``nd``) on the axis floor and the line is broken there:
+    never drawn across a hidden year, which would suggest a value.
+    """
+    items = list(dict.fromkeys(frame["item"]))
+    columns = min(2, len(items))
+    rows_n = -(-len(items) // columns)
+    layout = _Layout([fmt.axis_tick(100.0)], zone_order)
+    fig = Figure(figsize=(6.3, 1.0))
+    axes = fig.subplots(rows_n, columns, squeeze=False, sharex=True)
+    layout.apply(fig, 1.9 * rows_n + 0.4)
+    fig.subplots_adjust(hspace=0.45, wspace=0.25)
+    colours = _palette(zone_order)
+    numbers = pd.to_numeric(frame["value"], errors="coerce")
+    frame = frame.assign(number=numbers.where(frame["status"] == "published"))
+    for k, item in enumerate(items):
+        ax = axes[k // columns][k % columns]
+        sub = frame[frame["item"] == item]
+        for zone in zone_order:
+            line = sub[sub["zone"] == zone].set_index("year").reindex(years)
+            # NaN breaks the line: a hidden year is not interpolated.
+            ax.plot(years, line["number"].to_numpy(float), color=colours[zone], linewidth=1.6 if
+                    zone == zone_order[0] else 1.1, marker="o", markersize=2.5, label=zone)
+        if reference is not None:
+            ax.axhline(reference, color="#555555", linewidth=0.8, linestyle=":")
+        floor = ax.get_ylim()[0]
+        for r in sub[sub["status"] != "published"].itertuples():
+            ax.annotate(status_text(r.status), (r.year, floor), xytext=(0, 2), textcoords="offset points",
+                        ha="center", va="bottom", fontsize=ANNOTATION_SIZE, color=colours[r.zone])
+        ax.set_title(item, fontsize=TICK_SIZE)
+        ax.set_xticks(years, [str(y) for y in years])
+        ax.tick_params(labelsize=TICK_SIZE - 1)
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda x, _: fmt.axis_tick(x)))
+        if k % columns == 0:
+            ax.set_ylabel(ylabel, fontsize=TICK_SIZE - 1)
+    for k in range(len(items), rows_n * columns):
+        axes[k // columns][k % columns].set_visible(False)
+    fig.legend(*axes[0][0].get_legend_handles_labels(), title="", frameon=False, fontsize=LEGEND_SIZE,
+               loc="lower center", bbox_to_anchor=layout.legend_anchor(fig), ncol=layout.legend_columns,
+               borderaxespad=0.0)
+    return fig
+
+
+def line_alt_text(title: str, frame: pd.DataFrame) -> str:
+    """What the line chart shows, year by year, for a reader who cannot see it."""
+    parts = []
+    for (item, zone), sub in frame.groupby(["item", "zone"], sort=False):
+        values = ", ".join(f"{r.year} {fmt.value(r.value, 'ratio') if r.status == 'published' else 'secret' if r.status.startswith('secret') else 'non disponible'}"
+                           for r in sub.itertuples())
+        parts.append(f"{item}, {zone} : {values}")
+    return f"Graphique en courbes, {title[0].lower() + title[1:]}. " + " ; ".join(parts) + "."

@@ -29,14 +29,15 @@ def zones_table(spec: TableSpec, ctx: ReportContext, rows: PublishedIndex) -> Ta
 
 
 def evolution_table(spec: TableSpec, ctx: ReportContext, rows: PublishedIndex) -> Table:
-    """One line per item and zone: first year, last year and evolution rate."""
-    first, last = ctx.years[0], ctx.year
-    lines = [f"| | | {first} | {last} | Évolution |", "|:---|:---|---:|---:|---:|"]
+    """One line per item and zone: each year's count, then the evolution rate from first to last."""
+    years, last = list(dict.fromkeys((*ctx.years, ctx.year))), ctx.year
+    lines = ["| | | " + " | ".join(str(y) for y in years) + " | Évolution |",
+             "|:---|:---|" + "---:|" * (len(years) + 1)]
     cells = []
     for item in spec.items:
         for i, z in enumerate(ctx.zones):
-            values = [rows.text(spec.id, z, item, first), rows.text(spec.id, z, item, last),
-                      rows.text(spec.id, z, f"evolution_{item}", last, signed=True)]
+            values = [rows.text(spec.id, z, item, y) for y in years]
+            values.append(rows.text(spec.id, z, f"evolution_{item}", last, signed=True))
             cells += values
             name = label(item) if i == 0 else ""
             lines.append(f"| {name} | {z.name} | " + " | ".join(values) + " |")

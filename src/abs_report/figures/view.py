@@ -94,18 +94,24 @@ class ReportView:
         return self._figure_blocks(spec, svg, charts.alt_text(spec.title, frame), list(frame["status"]))
 
     def index_chart(self, spec: TableSpec) -> list[Block]:
-        """Each zone's index in the last year (first year = 100), bars grouped by item."""
-        first, last = self.context.years[0], self.context.year
+        """Each zone's index year by year (first year = 100): one line per zone, one panel per item."""
+        years = list(dict.fromkeys((*self.context.years, self.context.year)))
+        first = years[0]
         data = []
         for item in spec.items:
             for z in self.context.zones:
-                value, status, _ = self.rows.get(spec.id, z, f"indice_{item}", last)
-                data.append({"item": label(item), "zone": z.name, "value": value, "status": status,
-                             "unit": "ratio"})
+                for y in years:
+                    value, status = 100.0, "published"
+                    if y != first:
+                        value, status, _ = self.rows.get(spec.id, z, f"indice_{item}", y)
+                    elif self.rows.get("T13_evolution", z, item, y)[1] != "published":
+                        value, status = float("nan"), self.rows.get("T13_evolution", z, item, y)[1]
+                    data.append({"item": label(item), "zone": z.name, "year": y, "value": value,
+                                 "status": status})
         frame = pd.DataFrame(data)
-        svg = charts.bar_svg(frame, [z.name for z in self.context.zones], reference=100.0,
-                             xlabel=f"indice {last} (base 100 en {first})")
-        alt = charts.alt_text(f"{spec.title} : indice {last}, base 100 en {first}", frame)
+        svg = charts.line_svg(frame, [z.name for z in self.context.zones], years, reference=100.0,
+                              ylabel=f"indice (base 100 en {first})")
+        alt = charts.line_alt_text(f"{spec.title} : indice base 100 en {first}", frame)
         return self._figure_blocks(spec, svg, alt, list(frame["status"]))
 
     # --- chapters -------------------------------------------------------------------
