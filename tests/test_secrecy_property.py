@@ -25,10 +25,10 @@ counts = st.integers(min_value=0, max_value=14)
 
 
 @st.composite
-def tables(draw):
+def tables(draw, n=None, with_iris=None):
     """A random EPCI table: parts within each zone, communes within the EPCI, IRIS in one commune."""
-    n = draw(st.sampled_from(EPCI_SIZES))
-    with_iris = draw(st.booleans())
+    n = draw(st.sampled_from(EPCI_SIZES)) if n is None else n
+    with_iris = draw(st.booleans()) if with_iris is None else with_iris
     communes = []
     for _ in range(n):
         majore, non, aah = draw(counts), draw(counts), draw(counts)
@@ -84,3 +84,41 @@ def test_protected_tables_resist_the_independent_attacker(geography, table):
     assert result.failures == [], [str(f) for f in result.failures]
     # The attacker without the truth agrees (a derived zero is no disclosure).
     assert audit_published([as_published(cells)], geography).failures == []
+
+
+SERIES_YEARS = (2020, 2021, 2022, 2023, 2024)
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.integers(min_value=3, max_value=4).flatmap(
+    lambda n: st.lists(tables(n, False), min_size=5, max_size=5)))
+def test_five_year_series_with_changes_resist_the_attacker(geography, series):
+    """Each year its own mask; the yearly counts, evolution rates and indices read together."""
+    import pandas as pd
+
+    from abs_report import published as pub
+    from abs_report.tables import TableSpec
+
+    protected, truth = [], []
+    for year, table in zip(SERIES_YEARS, series):
+        obs, zones = build(geography, *table)
+        obs["year"] = year
+        truth.append(obs)
+        protected.append(protect(obs, year, zones, geography, RULES).cells)
+    cells = pd.concat(protected, ignore_index=True)
+    report_zones = tuple(geography.zone(level, code) for level, code in reversed(zones))
+    specs = (TableSpec("T13_evolution", "evolution", "Évolution", ("foyers_rsa", "foyers_aah"), kind="evolution"),
+             TableSpec("G07_evolution", "evolution", "Indices", ("foyers_rsa", "foyers_aah"), kind="index"))
+    series_rows = pub.build(specs, report_zones, 2024, cells, years=SERIES_YEARS)
+    assert set(series_rows["year"]) == set(SERIES_YEARS)
+    frame = series_rows.assign(year=series_rows["year"].astype(str),
+                               value=series_rows["value"].map(lambda v: "" if pd.isna(v) else repr(float(v))))
+    every_cell = pd.concat([as_published(c) for c in protected], ignore_index=True)
+    result = audit_published([every_cell, frame], geography, pd.concat(truth, ignore_index=True))
+    assert result.failures == [], [str(f) for f in result.failures]
+    # A change is printed only when both its years are: hiding one year hides every change touching it.
+    status = {(r.zone_code, int(r.year), r.measure): r.status for r in series_rows.itertuples()}
+    for r in series_rows[series_rows["measure"].str.startswith("indice_")].itertuples():
+        item = r.measure.removeprefix("indice_")
+        if r.status == "published":
+            assert status[(r.zone_code, 2020, item)] == status[(r.zone_code, int(r.year), item)] == "published"

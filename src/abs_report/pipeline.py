@@ -87,7 +87,17 @@ _FORKED: tuple = ()  # (params, dataset, geography) inherited by forked mask wor
 
 def _protect_forked(year: int):
     params, dataset, geography = _FORKED
-    return protect_for(params, dataset, geography, year)
+    return _earlier_year_or_none(protect_for, params, dataset, geography, year)
+
+
+def _earlier_year_or_none(protect, params: ReportParams, dataset: Dataset, geography: Geography, year: int):
+    """The year's mask; ``None`` for a past year whose secondary suppression leaves a cell unprotected."""
+    try:
+        return protect(params, dataset, geography, year)
+    except secrecy.UnprotectedCells:
+        if year == params.year:
+            raise
+        return None
 
 
 def protect_years(params: ReportParams, dataset: Dataset, geography: Geography,
@@ -100,7 +110,7 @@ def protect_years(params: ReportParams, dataset: Dataset, geography: Geography,
     """
     workers = min(len(years), os.cpu_count() or 1)
     if workers < 2:
-        return {y: protect_for(params, dataset, geography, y) for y in years}
+        return {y: _earlier_year_or_none(protect_for, params, dataset, geography, y) for y in years}
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
@@ -171,11 +181,15 @@ def prepare(params: ReportParams, dataset: Dataset, geography: Geography, protec
     memoised one, so that its hundreds of reports read each year's mask once.
     """
     years = evolution_years(params, dataset)
-    # Each year has its own batch mask; the evolution chapter reads every year's protected cells.
+    # Each year has its own mask; the evolution chapter reads every year's protected cells.
     if protect is None:
         protections = protect_years(params, dataset, geography, years)
     else:
-        protections = {y: protect(params, dataset, geography, y) for y in years}
+        protections = {y: _earlier_year_or_none(protect, params, dataset, geography, y) for y in years}
+    # A past year whose mask secondary suppression cannot complete is left out of the series
+    # (the same year for every report of the dataset): nothing of it is published.
+    protections = {y: p for y, p in protections.items() if p is not None}
+    years = tuple(protections)
     protection = protections[params.year]
     cells = pd.concat([p.cells for p in protections.values()], ignore_index=True)
     published = pub.build(SPECS, params.zones, params.year, cells, years=years,

@@ -5,10 +5,10 @@ code with this package.
 """
 
 from .linked import departements_needed, parts_for, protect_zones
-from .mask import Protection, load_or_protect, mask_hash, protect
+from .mask import Protection, UnprotectedCells, load_or_protect, mask_hash, protect
 from .primary import MISSING, PRIMARY, PUBLISHED, SECONDARY, STATUSES, THRESHOLD
 from .rules import Rules, load_rules
 from .scope import scope_zones
 
-__all__ = ["Protection", "departements_needed", "parts_for", "protect_zones", "Rules", "load_or_protect", "load_rules", "mask_hash", "protect", "scope_zones",
+__all__ = ["Protection", "UnprotectedCells", "departements_needed", "parts_for", "protect_zones", "Rules", "load_or_protect", "load_rules", "mask_hash", "protect", "scope_zones",
            "PUBLISHED", "PRIMARY", "SECONDARY", "THRESHOLD", "MISSING", "STATUSES"]

@@ -19,7 +19,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..geography import Geography, Zone
-from .mask import Protection, load_or_protect
+from .mask import Protection, UnprotectedCells, load_or_protect
 from .rules import Rules
 from .scope import WIDE, part_of, part_zones, parts_fixed_before, straddling_epcis
 from .table import CELL_KEY
@@ -80,9 +80,15 @@ def protect_zones(dataset_key: str, observations: pd.DataFrame, year: int, zones
 
     def part(name: str) -> Protection:
         if (year, name) not in memo:
-            fixed = [part(before) for before in parts_fixed_before(geography, name)]
-            memo[(year, name)] = load_or_protect(dataset_key, observations, year, part_zones(geography, name),
-                                                 geography, rules, cache_dir, fixed=fixed)
+            try:
+                fixed = [part(before) for before in parts_fixed_before(geography, name)]
+                memo[(year, name)] = load_or_protect(dataset_key, observations, year,
+                                                     part_zones(geography, name), geography, rules,
+                                                     cache_dir, fixed=fixed)
+            except UnprotectedCells as exc:  # remembered: a batch must not retry it per report
+                memo[(year, name)] = exc
+        if isinstance(memo[(year, name)], UnprotectedCells):
+            raise memo[(year, name)]
         return memo[(year, name)]
 
     protections = [part(name) for name in closure(geography, parts_for(geography, zones))]

@@ -26,6 +26,10 @@ MASK_FORMAT = "3"
 """Bump when the cached mask layout or the suppression algorithm changes."""
 
 
+class UnprotectedCells(RuntimeError):
+    """Secondary suppression ended with cells still exposed: the table cannot be published."""
+
+
 @dataclass(frozen=True)
 class Protection:
     """Cells of one linked table with the status of each.
@@ -121,7 +125,7 @@ def protect(observations: pd.DataFrame, year: int, zones: Sequence[tuple[str, st
                       level=rules.protection_level, max_rounds=rules.max_rounds,
                       delta=_exactness(cells, values))
     if result.unresolved:
-        raise RuntimeError(f"secondary suppression could not protect {len(result.unresolved)} cell(s): "
+        raise UnprotectedCells(f"secondary suppression could not protect {len(result.unresolved)} cell(s): "
                            f"{cells.iloc[list(result.unresolved)][CELL_KEY + ['value']].to_dict('records')}")
     status[result.secondary] = st.SECONDARY
     if covered.any():

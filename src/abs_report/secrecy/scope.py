@@ -42,16 +42,17 @@ def scope_zones(geography: Geography, departement: str,
 # decide the same cell twice, so that every report, in any batch and any order, shows a cell
 # the same way (docs/SECRECY.md, « Un statut par cellule ») :
 #
-# * ``wide``: départements, régions and France, one small national table;
-# * ``departement:<code>``: the communes (and their IRIS) of the département and the EPCI
-#   that lie wholly in it, with the département's cells fixed;
+# * ``wide``: régions and France, one small national table;
+# * ``departement:<code>``: the département, its communes (and their IRIS) and the EPCI
+#   that lie wholly in it, with its région's and France's cells fixed (a département's
+#   cells stay partners of its communes: fixed, they left cells no partner could protect);
 # * ``epci:<code>``: an EPCI that straddles départements, its member communes fixed by their
 #   départements' parts. Its cell of a measure is hidden whenever a member's is, so that what
 #   it publishes is a sum of published member cells: it tells nothing the members' reports do
 #   not, and the départements' parts, which share no other cell, stand apart.
 
 WIDE = "wide"
-WIDE_LEVELS = ("departement", "region", "france")
+WIDE_LEVELS = ("region", "france")
 
 
 def straddling_epcis(geography: Geography) -> frozenset[str]:
@@ -70,6 +71,8 @@ def part_of(geography: Geography, level: str, code: str, straddling: frozenset[s
     straddling = straddling_epcis(geography) if straddling is None else straddling
     if level in WIDE_LEVELS:
         return WIDE
+    if level == "departement":
+        return f"departement:{code}"
     if level == "epci":
         return f"epci:{code}" if code in straddling else f"departement:{_departement_of_epci(geography, code)}"
     if level in ("commune", "iris"):
@@ -92,8 +95,7 @@ def part_zones(geography: Geography, part: str) -> list[tuple[str, str]]:
     IRIS are added from the observations by :func:`abs_report.secrecy.protect`.
     """
     if part == WIDE:
-        zones = {("departement", d) for d in geography.departements.index}
-        zones |= {("region", r) for r in geography.regions.index}
+        zones = {("region", r) for r in geography.regions.index}
         zones.add(("france", FRANCE_CODE))
         return sorted(zones)
     kind, code = part.split(":", 1)
