@@ -232,6 +232,9 @@ def main() -> int:
     else:
         print("\nSecret statistique")
         secrecy_bench.run()
+        if hasattr(secrecy_bench, "linked_mask"):
+            secrecy_bench.linked_mask()
+            secrecy_bench.first_report()
     return 0
 
 

@@ -67,3 +67,68 @@ def run() -> dict:
 
 if __name__ == "__main__":
     run()
+
+
+def linked_mask() -> dict:
+    """Cold CPU seconds of the parts of the one mask a Grenoble report reads (issue 13), per year.
+
+    ``BENCH_FRANCE=1`` also protects all of France in one piece (the alternative measured
+    and rejected in docs/SECRECY.md: about a minute to read the data and far more to protect).
+    """
+    import os
+    import tempfile
+    from pathlib import Path
+
+    from abs_report import secrecy
+    from abs_report.dataref import DataRef
+    from abs_report.geography import load_geography
+
+    geography = load_geography()
+    zones = [geography.zone("commune", "38185"), geography.zone("epci", "200040111")]
+    data = DataRef.parse("demo", Path(".")).load(secrecy.departements_needed(geography, zones))
+    out = {}
+    for year in data.years():
+        cpu = time.process_time()
+        try:
+            protection = secrecy.protect_zones("demo", data.observations, year, zones, geography,
+                                               secrecy.load_rules(), Path(tempfile.mkdtemp()))
+            hidden = int(protection.cells["status"].str.startswith("secret").sum())
+        except secrecy.UnprotectedCells:
+            hidden = None
+        out[year] = {"cpu_seconds": round(time.process_time() - cpu, 1), "hidden_cells": hidden}
+    print("Parties du masque lu par Grenoble et Cœur de Chartreuse (Isère, Savoie, EPCI), à froid :")
+    print(json.dumps(out, indent=1))
+    if os.environ.get("BENCH_FRANCE"):
+        obs = DataRef.parse("demo", Path(".")).load().observations
+        zones_fr = sorted({("commune", c) for c in geography.communes.index}
+                          | {("epci", e) for e in geography.epcis.index}
+                          | {("departement", d) for d in geography.departements.index}
+                          | {("region", r) for r in geography.regions.index} | {("france", "FR")})
+        cpu = time.process_time()
+        secrecy.protect(obs, YEAR, zones_fr, geography, secrecy.load_rules())
+        print(f"France entière, un seul masque {YEAR} : {time.process_time() - cpu:.0f} s de CPU")
+    return out
+
+
+def first_report() -> float:
+    """Wall seconds of ``abs-report render params/grenoble.yml`` with no mask cached (demo data kept)."""
+    import os
+    import subprocess
+    import sys
+    import tempfile
+    from pathlib import Path
+
+    from abs_report.paths import cache_dir
+    from abs_report.sources.synthetic import demo_folder
+
+    cache = Path(tempfile.mkdtemp())
+    demo = demo_folder()
+    (cache / demo.name).symlink_to(demo)
+    start = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "abs_report.cli", "render", "params/grenoble.yml", "--outputs",
+                    str(cache / "out")], check=True, env={**os.environ, "ABS_REPORT_CACHE": str(cache)},
+                   stdout=subprocess.DEVNULL, cwd=Path(__file__).resolve().parents[1])
+    seconds = time.perf_counter() - start
+    print(f"Premier rapport (Grenoble, aucun masque en cache, 5 années) : {seconds:.0f} s (objectif ≤ 45 s)")
+    del cache_dir
+    return seconds

@@ -215,3 +215,16 @@ def test_no_number_in_the_pdf_is_missing_from_published_csv(published, pdf_pages
     body = re.sub(r"(?<![\d\u202f])20[0-4]\d(?![\d\u202f]|,\d)", " ", body)  # years
     strays = sorted({n for n in NUMBER.findall(body) if n not in allowed})
     assert not strays, strays[:20]
+
+
+def test_evolution_chapter_shows_every_year_of_the_series(published, pdf_pages):
+    """Issue 13: the evolution table prints each year of the series, not only the first and last."""
+    years = sorted(set(published.loc[published["table_id"] == "T13_evolution", "year"]))
+    # 2020 to 2024 in the demo data, less a past year whose mask cannot be completed (docs/SECRECY.md).
+    assert len(years) >= 4 and years[0] == 2020 and years[-1] == 2024
+    text = _flat(" ".join(pdf_pages))
+    chapter = text[text.rindex("Évolution sur cinq ans"):]
+    header = re.search(r"(20\d\d ){%d}Évolution" % len(years), chapter)
+    assert header and header.group(0).split()[:-1] == [str(y) for y in years], chapter[:400]
+    index_years = set(published.loc[published["table_id"] == "G07_evolution", "year"])
+    assert index_years == set(years[1:])
