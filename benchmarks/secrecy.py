@@ -118,7 +118,6 @@ def first_report() -> float:
     import tempfile
     from pathlib import Path
 
-    from abs_report.paths import cache_dir
     from abs_report.sources.synthetic import demo_folder
 
     cache = Path(tempfile.mkdtemp())
@@ -130,5 +129,4 @@ def first_report() -> float:
                    stdout=subprocess.DEVNULL, cwd=Path(__file__).resolve().parents[1])
     seconds = time.perf_counter() - start
     print(f"Premier rapport (Grenoble, aucun masque en cache, 5 années) : {seconds:.0f} s (objectif ≤ 45 s)")
-    del cache_dir
     return seconds
