@@ -104,3 +104,25 @@ def test_marks_near_the_reference_line_stay_readable():
     assert all(mark.get_bbox_patch() is None for mark in plain.axes[0].texts)
     plt.close(fig)
     plt.close(plain)
+
+
+def test_line_chart_breaks_at_a_hidden_year_and_marks_it_s():
+    """Issue 13: a hidden year is marked ``s`` and never interpolated across; same bytes twice."""
+    import math
+
+    import pandas as pd
+
+    from abs_report.figures import charts
+
+    years = [2020, 2021, 2022, 2023, 2024]
+    rows = [{"item": "Foyers au RSA", "zone": zone, "year": y, "value": 100.0 + k,
+             "status": "secret_secondary" if (zone == "Ville" and y == 2022) else "published"}
+            for zone in ("Ville", "Isère") for k, y in enumerate(years)]
+    frame = pd.DataFrame(rows)
+    fig = charts.line_figure(frame, ["Ville", "Isère"], years, reference=100.0)
+    ax = fig.axes[0]
+    town = next(line for line in ax.get_lines() if line.get_label() == "Ville")
+    assert math.isnan(town.get_ydata()[2]) and not math.isnan(town.get_ydata()[1])
+    assert [t.get_text() for t in ax.texts] == ["s"]
+    assert [t.get_text() for t in ax.get_xticklabels()] == [str(y) for y in years]
+    assert charts.line_svg(frame, ["Ville", "Isère"], years) == charts.line_svg(frame, ["Ville", "Isère"], years)
