@@ -124,7 +124,7 @@ def protect_years(params: ReportParams, dataset: Dataset, geography: Geography,
 
 
 def build_context(params: ReportParams, dataset: Dataset, geography: Geography,
-                  protection, published: pd.DataFrame) -> ReportContext:
+                  protection, published: pd.DataFrame, years: tuple[int, ...] | None = None) -> ReportContext:
     """Everything the notebook prints besides the numbers (names, dates, provenance)."""
     meta = dataset.meta
     producer_dep = meta.producer_departement
@@ -145,7 +145,7 @@ def build_context(params: ReportParams, dataset: Dataset, geography: Geography,
         zones=tuple(ReportZone(z.level, z.code, z.name, in_area(z),
                                locative(z.level, z.name, article_of(geography, z.level, z.code)))
                     for z in params.zones),
-        years=evolution_years(params, dataset),
+        years=evolution_years(params, dataset) if years is None else years,
         iris=tuple(ZoneRef(z.level, z.code, z.name) for z in iris_of(params, dataset)),
         population_source=(f"recensement de la population, millésime {geography.meta['population_year']} "
                            f"(Insee, via le Code officiel géographique)"),
@@ -194,7 +194,7 @@ def prepare(params: ReportParams, dataset: Dataset, geography: Geography, protec
     cells = pd.concat([p.cells for p in protections.values()], ignore_index=True)
     published = pub.build(SPECS, params.zones, params.year, cells, years=years,
                           iris=iris_of(params, dataset))
-    context = build_context(params, dataset, geography, protection, published)
+    context = build_context(params, dataset, geography, protection, published, years)
     return Prepared(params, dataset, protection, published, context)
 
 
