@@ -40,6 +40,15 @@ TYPST_TEMPLATE = project_file("templates", "report.typ")
 HTML_TEMPLATE = project_file("templates", "report.html")
 PANDOC_PROGRAM = project_file("templates", "render.lua")
 DEMO_LABEL = "Données fictives de démonstration"
+PDF_STANDARDS = ["ua-1", "a-2a"]
+"""PDF/UA-1 (accessible) and PDF/A-2a (archival, level "a": tagged, Unicode text).
+
+The typst 0.15.2 wheel accepts ``ua-1`` with ``a-2a``, ``a-2b``, ``a-2u`` or ``a-3a``
+(not with ``a-4``: PDF/A-4 is PDF 2.0, PDF/UA-1 at most 1.7). Typst then refuses to
+write a file that breaks a rule it can check (an outline entry holding a link, an
+image without ``alt``), writes ``/Lang``, ``DisplayDocTitle`` and the XMP
+identification, and marks page header, footer and background as artefacts.
+"""
 CONTENT_KEYS = (
     "title",
     "subtitle",
@@ -417,14 +426,18 @@ def typst_edition(options: FormatOptions, workdir: Path) -> dict[str, Any]:
 
 
 def html_edition(options: FormatOptions, workdir: Path) -> dict[str, Any]:
-    """Standalone HTML, charts and stylesheet embedded (no ``--mathjax``: no CDN)."""
+    """Standalone HTML, charts and stylesheet embedded (no ``--mathjax``: no CDN).
+
+    The filter moves every heading one level down (the cover title is the page's one
+    ``h1``), so the table of contents goes one level deeper to list the same sections.
+    """
     return {
         "format": "html5",
         "template": str(HTML_TEMPLATE),
         "variables": {"lang": options.lang, "toc-title": options.toc_title},
         "options": {
             "table_of_contents": options.html_toc,
-            "toc_depth": options.html_toc_depth,
+            "toc_depth": options.html_toc_depth + 1,
             "number_sections": options.html_number_sections,
             "section_divs": True,
             "reference_location": "end-of-section",
@@ -462,7 +475,7 @@ def typst_to_pdf(source: Path, workdir: Path, timestamp: int | None) -> Path:
     try:
         typst.compile(
             str(source), output=str(target), root=str(workdir), format="pdf",
-            ignore_system_fonts=True, timestamp=timestamp,
+            ignore_system_fonts=True, timestamp=timestamp, pdf_standards=PDF_STANDARDS,
         )
     except typst.TypstError as error:
         detail = "\n".join([error.message, *getattr(error, "hints", [])])
