@@ -103,11 +103,39 @@ local function capped_shares(weights)
   return shares
 end
 
--- HTML only: header cells say what they head (`<th scope="col">`, and the first
--- column's label cells become `<th scope="row">`), so that a screen reader announces
--- "Grenoble, Taux de couverture, 59,2 %" rather than a bare number. The empty corner
--- cell heads nothing and gets no scope.
+-- HTML only: header cells say what they head (`<th scope="col">`, and the label columns'
+-- cells become `<th scope="row">`), so that a screen reader announces "Taux de couverture,
+-- Grenoble, 59,2 %" rather than a bare number. Label columns are the leading columns whose
+-- header is empty (one, or two in the evolution table: item, then zone); the empty corner
+-- cells head nothing and get no scope. An item written once for several rows (the
+-- evolution table leaves it blank below) spans those rows, so that each row keeps its item.
+local function label_columns(tbl)
+  local count = 0
+  local row = tbl.head.rows[1]
+  for _, cell in ipairs(row and row.cells or {}) do
+    if pandoc.utils.stringify(cell.contents) ~= "" then
+      break
+    end
+    count = count + 1
+  end
+  return math.max(count, 1)
+end
+
+local function span_blank_labels(body)
+  local anchor = nil
+  for _, row in ipairs(body.body) do
+    local first = row.cells[1]
+    if anchor ~= nil and first ~= nil and pandoc.utils.stringify(first.contents) == "" then
+      anchor.row_span = anchor.row_span + 1
+      table.remove(row.cells, 1)
+    else
+      anchor = first
+    end
+  end
+end
+
 local function scope_headers(tbl)
+  local labels = label_columns(tbl)
   for _, row in ipairs(tbl.head.rows) do
     for _, cell in ipairs(row.cells) do
       if pandoc.utils.stringify(cell.contents) ~= "" then
@@ -116,10 +144,16 @@ local function scope_headers(tbl)
     end
   end
   for _, body in ipairs(tbl.bodies) do
-    body.row_head_columns = 1
+    body.row_head_columns = labels
+    if labels > 1 then
+      span_blank_labels(body)
+    end
     for _, row in ipairs(body.body) do
-      if row.cells[1] ~= nil then
-        row.cells[1].attributes.scope = "row"
+      local spanned = #row.cells < #tbl.colspecs and 1 or 0
+      for i = 1, labels - spanned do
+        if row.cells[i] ~= nil then
+          row.cells[i].attributes.scope = "row"  -- with a rowspan, it heads the rows it spans
+        end
       end
     end
   end

@@ -202,6 +202,18 @@ def test_axe_finds_no_wcag21_aa_violation(axe_results, page):
     assert violations == {}
 
 
+def test_report_html_tables_and_headings_without_a_browser(report):
+    """What axe checks, in its simplest form, where no browser is installed: one h1, every
+    table captioned with scoped column and row headers, every chart with its alt text."""
+    html = (report / "report.html").read_text(encoding="utf-8")
+    assert html.count("<h1") == 1 and "<h5" not in html
+    tables = re.findall(r"<table>.*?</table>", html, re.S)
+    assert tables
+    for table in tables:
+        assert "<caption>" in table and 'scope="col"' in table and 'scope="row"' in table, table[:300]
+    assert re.findall(r"<img ", html) and not re.findall(r"<img (?![^>]*alt=\"[^\"]+\")", html)
+
+
 def test_report_html_has_no_script(report):
     """The report is read, not run: no script, no inline event handler (a11y must not need one)."""
     html = (report / "report.html").read_text(encoding="utf-8").lower()
