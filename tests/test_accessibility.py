@@ -25,7 +25,9 @@ import pikepdf
 import pytest
 from pdfua import validate
 
+from abs_report import render
 from abs_report.cli import main
+from abs_report.errors import InputError
 from conftest import REPO
 
 pytestmark = pytest.mark.slow
@@ -63,6 +65,16 @@ def report(request, outputs) -> Path:
 
 
 # --------------------------------------------------------------------------- PDF
+
+
+def test_pdf_standards_come_from_quarto_yml(tmp_path):
+    assert render.read_format_options().pdf_standards == ("ua-1", "a-2a")
+    bad = tmp_path / "_quarto.yml"
+    bad.write_text("format:\n  typst:\n    pdf-standard: [ua-1, a-9z]\n", encoding="utf-8")
+    with pytest.raises(InputError) as caught:
+        render.read_format_options(bad)
+    assert "format.typst.pdf-standard" in str(caught.value) and "a-9z" in str(caught.value)
+
 
 
 def test_pdf_passes_pdfua(report):
