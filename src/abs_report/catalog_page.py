@@ -91,7 +91,7 @@ def _row(entry: Entry) -> str:
 STYLE = """
 body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;margin:2rem auto;max-width:70rem;padding:0 1rem;color:#1d1d1d}
 h1{font-size:1.5rem}label{font-weight:600;margin-right:.5rem}
-input[type=search]{font-size:1rem;padding:.4rem .6rem;width:min(28rem,100%)}
+input[type=search]{font-size:1rem;padding:.4rem .6rem;width:min(28rem,100%)}input::placeholder{color:#6b6b6b}
 table{border-collapse:collapse;width:100%;margin-top:1rem}
 th,td{text-align:left;padding:.35rem .6rem;border-bottom:1px solid #ddd}
 th{background:#f3f3f3}tbody th{background:none;font-weight:400}tr[hidden]{display:none}.count{color:#555;margin-left:1rem}
