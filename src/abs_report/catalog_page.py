@@ -75,12 +75,15 @@ def collect(root: Path, geography: Geography | None = None) -> list[Entry]:
 
 
 def _row(entry: Entry) -> str:
+    # Each link names its report for a screen reader that lists links out of their row
+    # ("PDF – Grenoble 2024", RGAA 6.1); the addition is hidden on screen only.
+    context = f'<span class="visually-hidden"> – {html.escape(entry.name)} {entry.year}</span>'
     links = " · ".join(
-        f'<a href="{html.escape(entry.folder)}/{name}">{label}</a>'
+        f'<a href="{html.escape(entry.folder)}/{name}">{label}{context}</a>'
         for name, label in LINKS if name in entry.files) or "—"
     level = LEVEL_LABELS.get(entry.level, entry.level)
     search = f"{entry.name} {entry.code} {level} {entry.year}"
-    return (f'<tr data-search="{html.escape(search)}"><td>{html.escape(entry.name)}</td>'
+    return (f'<tr data-search="{html.escape(search)}"><th scope="row">{html.escape(entry.name)}</th>'
             f"<td>{html.escape(entry.code)}</td><td>{html.escape(level)}</td><td>{entry.year}</td>"
             f"<td>{links}</td></tr>")
 
@@ -88,11 +91,13 @@ def _row(entry: Entry) -> str:
 STYLE = """
 body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;margin:2rem auto;max-width:70rem;padding:0 1rem;color:#1d1d1d}
 h1{font-size:1.5rem}label{font-weight:600;margin-right:.5rem}
-input[type=search]{font-size:1rem;padding:.4rem .6rem;width:min(28rem,100%)}
+input[type=search]{font-size:1rem;padding:.4rem .6rem;width:min(28rem,100%)}input::placeholder{color:#6b6b6b}
 table{border-collapse:collapse;width:100%;margin-top:1rem}
 th,td{text-align:left;padding:.35rem .6rem;border-bottom:1px solid #ddd}
-th{background:#f3f3f3}tr[hidden]{display:none}.count{color:#555;margin-left:1rem}
-.note{color:#555;font-size:.9rem}
+th{background:#f3f3f3}tbody th{background:none;font-weight:400}tr[hidden]{display:none}.count{color:#555;margin-left:1rem}
+.note{color:#555;font-size:.9rem}caption{text-align:left;font-weight:600;padding:.3rem 0}
+a{color:#0b5563}:focus-visible{outline:3px solid #0b5563;outline-offset:2px}
+.visually-hidden{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}
 """
 
 SCRIPT = """
@@ -132,17 +137,21 @@ def render(entries: list[Entry]) -> str:
 <style>{STYLE}</style>
 </head>
 <body>
+<main>
 <h1>Catalogue des rapports d'analyse des besoins sociaux</h1>
 <p class="note">{len(entries)} rapport{"s" if len(entries) > 1 else ""} dans ce dossier.
 Chaque rapport est soumis au secret statistique et aux conditions d'usage de la Caf indiquées à sa fin.</p>
 <p><label for="recherche">Rechercher un territoire</label><input id="recherche" type="search"
- placeholder="nom, code, niveau ou année" autocomplete="off"><span id="nombre" class="count"></span></p>
+ placeholder="nom, code, niveau ou année" autocomplete="off"><span id="nombre" class="count"
+ role="status"></span></p>
 <table id="rapports">
-<thead><tr><th>Territoire</th><th>Code</th><th>Niveau</th><th>Année</th><th>Documents</th></tr></thead>
+<caption>Rapports disponibles</caption>
+<thead><tr><th scope="col">Territoire</th><th scope="col">Code</th><th scope="col">Niveau</th><th scope="col">Année</th><th scope="col">Documents</th></tr></thead>
 <tbody>
 {rows}
 </tbody>
 </table>
+</main>
 <script>{SCRIPT}</script>
 </body>
 </html>

@@ -40,6 +40,19 @@ TYPST_TEMPLATE = project_file("templates", "report.typ")
 HTML_TEMPLATE = project_file("templates", "report.html")
 PANDOC_PROGRAM = project_file("templates", "render.lua")
 DEMO_LABEL = "Données fictives de démonstration"
+PDF_STANDARDS = ("ua-1", "a-2a")
+"""Default of ``format.typst.pdf-standard``: PDF/UA-1 (accessible) and PDF/A-2a (archival,
+level "a": tagged, Unicode text); docs/ACCESSIBILITY.md.
+
+The typst 0.15.2 wheel accepts ``ua-1`` with ``a-2a``, ``a-2b``, ``a-2u`` or ``a-3a``
+(not with ``a-4``: PDF/A-4 is PDF 2.0, PDF/UA-1 at most 1.7). Typst then refuses to
+write a file that breaks a rule it can check (an outline entry holding a link, an
+image without ``alt``), writes ``/Lang``, ``DisplayDocTitle`` and the XMP
+identification, and marks page header, footer and background as artefacts.
+"""
+TYPST_PDF_STANDARDS = ("1.4", "1.5", "1.6", "1.7", "2.0", "a-1a", "a-1b", "a-2a", "a-2b", "a-2u",
+                       "a-3a", "a-3b", "a-3u", "a-4", "a-4e", "a-4f", "ua-1")
+"""What ``typst.compile(pdf_standards=...)`` knows (the wheel's ``PDFStandard``)."""
 CONTENT_KEYS = (
     "title",
     "subtitle",
@@ -93,6 +106,7 @@ class FormatOptions:
     html_toc_depth: int = 2
     html_number_sections: bool = True
     html_css: str = "templates/report.css"
+    pdf_standards: tuple[str, ...] = PDF_STANDARDS
 
 
 # --------------------------------------------------------------------------- options
@@ -122,7 +136,13 @@ def read_format_options(quarto_yml: Path | None = None) -> FormatOptions:
         # The value is pasted into Typst code: accept only a plain length.
         raise InputError(Problem(str(path), "taille attendue en points, par ex. 10.5pt",
                                  field="format.typst.fontsize", value=fontsize))
+    standards = typst.get("pdf-standard", list(defaults.pdf_standards))
+    standards = [standards] if isinstance(standards, str) else standards
+    if not isinstance(standards, list) or any(str(s) not in TYPST_PDF_STANDARDS for s in standards):
+        raise InputError(Problem(str(path), "normes possibles : " + ", ".join(TYPST_PDF_STANDARDS),
+                                 field="format.typst.pdf-standard", value=standards))
     return FormatOptions(
+        pdf_standards=tuple(str(s) for s in standards),
         papersize=str(typst.get("papersize", defaults.papersize)),
         lang=str(typst.get("lang", config.get("lang", defaults.lang))),
         toc=bool(typst.get("toc", defaults.toc)),
@@ -417,14 +437,18 @@ def typst_edition(options: FormatOptions, workdir: Path) -> dict[str, Any]:
 
 
 def html_edition(options: FormatOptions, workdir: Path) -> dict[str, Any]:
-    """Standalone HTML, charts and stylesheet embedded (no ``--mathjax``: no CDN)."""
+    """Standalone HTML, charts and stylesheet embedded (no ``--mathjax``: no CDN).
+
+    The filter moves every heading one level down (the cover title is the page's one
+    ``h1``), so the table of contents goes one level deeper to list the same sections.
+    """
     return {
         "format": "html5",
         "template": str(HTML_TEMPLATE),
         "variables": {"lang": options.lang, "toc-title": options.toc_title},
         "options": {
             "table_of_contents": options.html_toc,
-            "toc_depth": options.html_toc_depth,
+            "toc_depth": options.html_toc_depth + 1,
             "number_sections": options.html_number_sections,
             "section_divs": True,
             "reference_location": "end-of-section",
@@ -454,15 +478,16 @@ def pandoc_editions(markdown: Path, metadata_file: Path, options: FormatOptions,
     return {name: Path(edition["output"]) for name, edition in editions.items()}
 
 
-def typst_to_pdf(source: Path, workdir: Path, timestamp: int | None) -> Path:
-    """Compile the PDF with the typst wheel's fonts only, dated ``timestamp``."""
+def typst_to_pdf(source: Path, workdir: Path, timestamp: int | None,
+                 standards: tuple[str, ...] = PDF_STANDARDS) -> Path:
+    """Compile the PDF with the typst wheel's fonts only, dated ``timestamp``, to ``standards``."""
     import typst
 
     target = workdir / "report.pdf"
     try:
         typst.compile(
             str(source), output=str(target), root=str(workdir), format="pdf",
-            ignore_system_fonts=True, timestamp=timestamp,
+            ignore_system_fonts=True, timestamp=timestamp, pdf_standards=list(standards),
         )
     except typst.TypstError as error:
         detail = "\n".join([error.message, *getattr(error, "hints", [])])
@@ -589,7 +614,8 @@ def render(
     sources = pandoc_editions(markdown, metadata_file, options, formats)
     produced: dict[str, Path] = {}
     if "typst" in sources:
-        produced["pdf"] = typst_to_pdf(sources["typst"], workdir, metadata.get("timestamp"))
+        produced["pdf"] = typst_to_pdf(sources["typst"], workdir, metadata.get("timestamp"),
+                                       options.pdf_standards)
     if "html" in sources:
         produced["html"] = sources["html"]
     return produced
