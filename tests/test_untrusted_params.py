@@ -325,3 +325,37 @@ def test_manifest_missing_a_key_is_refused(tmp_path, capsys):
     (folder / "manifest.json").write_text(json.dumps(data))
     status, err = run(["verify", folder], capsys)
     assert status == 2 and "parameters" in err and "manifest.json" in err
+
+
+# --- odd files and shapes -------------------------------------------------------------------------
+
+def test_deep_nesting_is_refused(project, capsys):
+    text = yaml.safe_dump(GOOD, sort_keys=False) + "title: " + "[" * 5000 + "]" * 5000 + "\n"
+    err = refused(project, write_text(project, text), capsys)
+    assert "imbrication" in err
+
+
+def test_non_text_key_is_refused(project, capsys):
+    text = yaml.safe_dump(GOOD, sort_keys=False) + "? [a, b]\n: x\n"
+    err = refused(project, write_text(project, text), capsys)
+    assert "clé non textuelle" in err
+
+
+@pytest.mark.parametrize("kind", ["fifo", "device", "folder"])
+def test_parameter_path_that_is_no_regular_file(project, capsys, kind):
+    path = {"fifo": project / "params" / "fifo.yml", "device": Path("/dev/zero"),
+            "folder": project / "params"}[kind]
+    if kind == "fifo":
+        os.mkfifo(path)
+    try:
+        status, err = run(["render", path, "--outputs", project / "outputs"], capsys)
+    finally:
+        if kind == "fifo":
+            path.unlink()
+    assert status == 2 and str(path) in err and "Traceback" not in err
+
+
+def test_python_tags_are_refused(project, capsys):
+    text = yaml.safe_dump(GOOD, sort_keys=False) + "title: !!python/object/apply:os.system ['true']\n"
+    err = refused(project, write_text(project, text), capsys)
+    assert "YAML invalide" in err

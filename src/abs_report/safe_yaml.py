@@ -21,6 +21,8 @@ written, not the 513 YAML 1.1 reads).
 
 from __future__ import annotations
 
+import os
+import stat
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,6 +33,8 @@ from .errors import InputError, Problem
 
 MAX_BYTES = 64 * 1024
 """Largest parameter file accepted: a file listing every commune of a région fits."""
+MAX_DEPTH = 10
+"""Deepest nesting of lists and mappings (a parameter file needs 4)."""
 BIDI_CONTROLS = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 """Bidirectional marks, embeddings, overrides and isolates (Unicode TR 9)."""
 
@@ -65,6 +69,9 @@ def read_text(path: Path) -> str:
     """The file's text, refusing a missing, oversize, non-UTF-8 or non-regular file."""
     name = str(path)
     try:
+        if not stat.S_ISREG(os.stat(path).st_mode) and not Path(path).is_dir():
+            # A FIFO would block the open; a device is no parameter file.
+            raise InputError(Problem(name, "un fichier de paramètres ordinaire est attendu"))
         with open(path, "rb") as handle:
             raw = handle.read(MAX_BYTES + 1)
     except FileNotFoundError:
@@ -91,11 +98,22 @@ def _problem(name: str, message: str, mark, path: tuple = (), value=None) -> Pro
 
 
 def _refuse_anchors(text: str, name: str) -> None:
-    """Anchors and aliases are refused from the event stream, before any node is built."""
+    """Anchors, aliases and deep nesting are refused from the event stream, before any node is built.
+
+    PyYAML's parser keeps its own stack; its composer recurses, so depth is bounded here.
+    """
+    depth = 0
     for event in yaml.parse(text, Loader=yaml.SafeLoader):
         if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
             raise InputError(_problem(name, "ancres et alias YAML (&, *) non admis dans un fichier de "
                                       "paramètres", event.start_mark))
+        if isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise InputError(_problem(name, f"imbrication trop profonde (plus de {MAX_DEPTH} niveaux)",
+                                          event.start_mark))
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
 
 
 def _walk(node, path: tuple, doc: Document, text: str, name: str, problems: list[Problem]) -> None:
@@ -111,13 +129,17 @@ def _walk(node, path: tuple, doc: Document, text: str, name: str, problems: list
         seen: dict[str, int] = {}
         for key, value in node.value:
             line = key.start_mark.line + 1
-            if isinstance(key, yaml.ScalarNode) and key.value in seen:
+            if not isinstance(key, yaml.ScalarNode):
+                problems.append(_problem(name, "clé non textuelle (liste ou dictionnaire) refusée",
+                                         key.start_mark, path))
+                continue
+            if key.value in seen:
                 problems.append(_problem(name, f"clé écrite deux fois (lignes {seen[key.value]} et {line}) : "
                                          "une seule est admise", key.start_mark, path + (key.value,)))
             seen.setdefault(key.value, line)
             child = path + (key.value,)
             doc.lines[child] = line
-            if isinstance(key, yaml.ScalarNode) and (char := bad_character(key.value)) is not None:
+            if (char := bad_character(key.value)) is not None:
                 problems.append(_problem(name, f"caractère interdit U+{ord(char):04X} dans une clé",
                                          key.start_mark, child, shown(key.value)))
             _walk(value, child, doc, text, name, problems)
