@@ -359,3 +359,19 @@ def test_python_tags_are_refused(project, capsys):
     text = yaml.safe_dump(GOOD, sort_keys=False) + "title: !!python/object/apply:os.system ['true']\n"
     err = refused(project, write_text(project, text), capsys)
     assert "YAML invalide" in err
+
+
+@pytest.mark.parametrize("change", [
+    {"code": {"commit": "abc\x1b[2J"}}, {"environment": {"python": "3.12\u202e"}},
+    {"erratum": {"version": 2, "items": ["x"]}}, {"environment": {"packages": ["x"]}}, {"code": "x"}])
+def test_manifest_texts_printed_or_rendered_are_checked(tmp_path, capsys, change):
+    folder = forged_report(tmp_path / "sent", parameters__as_given__year=2024, **change)
+    status, err = run(["verify", folder], capsys)
+    assert status == 2 and "manifest.json" in err and "\x1b" not in err and "Traceback" not in err
+
+
+def test_deeply_nested_manifest_is_refused(tmp_path, capsys):
+    folder = forged_report(tmp_path / "sent")
+    (folder / "manifest.json").write_text('{"reproducible": ' + "[" * 100000 + "]" * 100000 + "}")
+    status, err = run(["verify", folder], capsys)
+    assert status == 2 and "manifest.json" in err

@@ -36,6 +36,8 @@ RENDERERS = ("builtin", "quarto")
 ROLES = ("dataset", "source")
 MAX_PATH = 1000
 MAX_INPUTS = 1000
+MAX_MANIFEST_BYTES = 16 * 1024 * 1024
+"""A manifest holds a parameter file (64 Kio at most), hashes and versions: far less than this."""
 
 
 class _Checker:
@@ -118,6 +120,7 @@ def checked(manifest, path: Path) -> dict:
     secrecy = c.get(recorded, "secrecy", root, (dict,), "un dictionnaire est attendu")
     if secrecy is not None:
         c.get(secrecy, "mask_hash", f"{root}.secrecy", (str,), "un texte est attendu")
+    _check_context(c, recorded, root)
     if c.problems:
         raise InputError(c.problems)
     return recorded
@@ -152,6 +155,40 @@ def _check_parameters(c: _Checker, recorded: dict, root: str, validation_problem
         c.bad(f"{sub}.dataset_folder", why, folder)
 
 
+def _check_context(c: _Checker, recorded: dict, root: str) -> None:
+    """What ``verify`` prints (code, environment) and what a re-run shows (erratum) is well formed."""
+    c.get(recorded, "code", root, (dict,), "un dictionnaire est attendu", optional=True)
+    environment = c.get(recorded, "environment", root, (dict,), "un dictionnaire est attendu", optional=True)
+    c.get(environment, "packages", f"{root}.environment", (dict,), "un dictionnaire est attendu", optional=True)
+    erratum = recorded.get("erratum")
+    if isinstance(erratum, dict):
+        c.get(erratum, "version", f"{root}.erratum", (int,), "un nombre entier est attendu")
+        items = c.get(erratum, "items", f"{root}.erratum", (list,), "une liste est attendue")
+        if items is not None and not all(isinstance(i, dict) for i in items):
+            c.bad(f"{root}.erratum.items", "une liste de dictionnaires est attendue")
+    # Every string a command may print or render: no terminal escape, no bidirectional trick.
+    # The parameter file's own text is kept for the record only (never read back, multi-line).
+    for field, value in _strings(recorded, root, skip=(f"{root}.parameters.text",)):
+        if (char := bad_character(value)) is not None:
+            c.bad(field, f"caractère interdit U+{ord(char):04X} (caractère de contrôle ou de direction du texte)",
+                  value)
+
+
+def _strings(node, field: str, skip: tuple[str, ...]):
+    """``(field, text)`` of every string (keys included) under ``node``."""
+    if field in skip:
+        return
+    if isinstance(node, str):
+        yield field, node
+    elif isinstance(node, dict):
+        for key, value in node.items():
+            yield from _strings(str(key), field, skip)
+            yield from _strings(value, f"{field}.{key}", skip)
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            yield from _strings(value, f"{field}.{i}", skip)
+
+
 def _check_inputs(c: _Checker, recorded: dict, root: str) -> None:
     inputs = c.get(recorded, "inputs", root, (list,), "une liste est attendue")
     if inputs is None:
@@ -180,6 +217,8 @@ def _check_inputs(c: _Checker, recorded: dict, root: str) -> None:
 
 def _check_outputs(c: _Checker, recorded: dict, root: str) -> None:
     outputs = c.get(recorded, "outputs", root, (dict,), "un dictionnaire est attendu")
+    if outputs is not None and "published.csv" not in outputs:
+        c.bad(f"{root}.outputs.published.csv", "champ obligatoire absent du manifeste")
     for name, entry in (outputs or {}).items():
         field = f"{root}.outputs.{name}"
         if name not in mf.HASHED_OUTPUTS:

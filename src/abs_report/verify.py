@@ -196,9 +196,15 @@ def write_params(recorded: dict, dataset: Path | None, path: Path, folder_of_dat
 
 def read_checked(folder: Path, version: int | None = None) -> tuple[dict, Path]:
     """The ``reproducible`` part of a report folder's manifest, checked, and the manifest's path."""
-    manifest = mf.read(folder, version)
-    number = version if version is not None else mf.versions(folder)[-1]
-    path = Path(folder) / mf.versioned(mf.MANIFEST, number)
+    available = mf.versions(folder)
+    number = version if version is not None or not available else available[-1]
+    path = Path(folder) / mf.versioned(mf.MANIFEST, number or 1)
+    if path.is_file() and path.stat().st_size > mc.MAX_MANIFEST_BYTES:
+        raise InputError(Problem(str(path), f"manifeste trop grand (plus de {mc.MAX_MANIFEST_BYTES >> 20} Mio)"))
+    try:
+        manifest = mf.read(folder, version)
+    except RecursionError:
+        raise InputError(Problem(str(path), "manifeste illisible : imbrication trop profonde")) from None
     recorded = mc.checked(manifest, path)
     mc.check_output_paths(Path(folder), recorded, path)
     return recorded, path
