@@ -375,3 +375,22 @@ def test_deeply_nested_manifest_is_refused(tmp_path, capsys):
     (folder / "manifest.json").write_text('{"reproducible": ' + "[" * 100000 + "]" * 100000 + "}")
     status, err = run(["verify", folder], capsys)
     assert status == 2 and "manifest.json" in err
+
+
+def test_keys_are_shown_escaped(project, capsys):
+    text = yaml.safe_dump(GOOD, sort_keys=False) + '"k\\e[2J\\u202e": 1\n'
+    err = refused(project, write_text(project, text), capsys)
+    assert "\x1b" not in err and "\u202e" not in err
+
+
+def test_long_keys_are_cut(project, capsys):
+    err = refused(project, write_text(project, yaml.safe_dump(GOOD, sort_keys=False) + "k" * 1000 + ": 2\n"),
+                  capsys)
+    assert "k" * 200 not in err
+
+
+def test_manifest_keys_are_shown_escaped(tmp_path, capsys):
+    folder = forged_report(tmp_path / "sent", parameters__as_given__year=2024,
+                           environment={"packages": {"evil\x1b[2J": "1"}})
+    status, err = run(["verify", folder], capsys)
+    assert status == 2 and "\x1b" not in err

@@ -47,7 +47,7 @@ class _Checker:
         self.path, self.problems = str(path), []
 
     def bad(self, field: str, message: str, value=None) -> None:
-        self.problems.append(Problem(self.path, message, field=field,
+        self.problems.append(Problem(self.path, message, field=shown(field, 150),
                                      value=shown(value) if isinstance(value, str) else _short(value)))
 
     def get(self, node: dict, key: str, field: str, kinds, message: str, optional: bool = False):

@@ -156,7 +156,7 @@ def validation_problems(raw: dict, name: str, lines: dict[tuple, int] | None = N
             value = _value_at(raw, loc) if err["type"] != "missing" else None
             written = source.get(loc)
             problems.append(Problem(name, _french_message(err, written), line=_line_of(lines, loc),
-                                    field=prefix + ".".join(str(p) for p in loc),
+                                    field=safe_yaml.shown(prefix + ".".join(str(p) for p in loc), 150),
                                     value=written if _unquoted(err, written) else _shown_value(value)))
         return None, problems
 
@@ -169,7 +169,8 @@ def _text_problems(raw, name: str, prefix: str, path: tuple = ()) -> list[Proble
     if isinstance(raw, list):
         return [p for i, v in enumerate(raw) for p in _text_problems(v, name, prefix, path + (i,))]
     if isinstance(raw, str) and (char := safe_yaml.bad_character(raw)) is not None:
-        return [Problem(name, f"caractère interdit U+{ord(char):04X}", field=prefix + ".".join(map(str, path)),
+        return [Problem(name, f"caractère interdit U+{ord(char):04X}",
+                        field=safe_yaml.shown(prefix + ".".join(map(str, path)), 150),
                         value=safe_yaml.shown(raw))]
     return []
 

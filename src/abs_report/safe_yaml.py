@@ -94,7 +94,7 @@ def read_text(path: Path) -> str:
 
 def _problem(name: str, message: str, mark, path: tuple = (), value=None) -> Problem:
     return Problem(name, message, line=mark.line + 1 if mark else None,
-                   field=".".join(map(str, path)) or None, value=value)
+                   field=shown(".".join(map(str, path)), 150) or None, value=value)
 
 
 def _refuse_anchors(text: str, name: str) -> None:
