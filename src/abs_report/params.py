@@ -140,16 +140,19 @@ def _shown_value(value):
 
 
 def validation_problems(raw: dict, name: str, lines: dict[tuple, int] | None = None,
-                        source: dict[tuple, str] | None = None, prefix: str = "") -> tuple[ParamsFile | None,
-                                                                                         list[Problem]]:
+                        source: dict[tuple, str] | None = None, prefix: str = "",
+                        found: list[Problem] | None = None) -> tuple[ParamsFile | None, list[Problem]]:
     """Type-check parsed parameters; every problem in French, naming ``name``, line and field.
 
-    ``prefix`` is put before field names (a manifest's ``reproducible.parameters.as_given.``).
+    ``prefix`` is put before field names (a manifest's ``reproducible.parameters.as_given.``);
+    ``found`` are the problems the YAML reading found (characters, repeated keys), with their
+    lines; without it, strings are checked here.
     """
     lines, source = lines or {}, source or {}
-    problems = _text_problems(raw, name, prefix)
+    problems = list(found) if found is not None else _text_problems(raw, name, prefix)
     try:
-        return (ParamsFile.model_validate(raw), []) if not problems else (None, problems)
+        parsed = ParamsFile.model_validate(raw)
+        return (parsed, []) if not problems else (None, problems)
     except ValidationError as exc:
         for err in exc.errors():
             loc = tuple(err["loc"])
@@ -181,7 +184,7 @@ def read_params_file(path: Path) -> tuple[ParamsFile, dict, dict[tuple, int]]:
     doc = safe_yaml.load(Path(path))
     if not isinstance(doc.data, dict):
         raise InputError(Problem(name, "le fichier doit contenir un dictionnaire de paramètres"))
-    parsed, problems = validation_problems(doc.data, name, doc.lines, doc.source)
+    parsed, problems = validation_problems(doc.data, name, doc.lines, doc.source, found=doc.problems)
     if problems:
         raise InputError(problems)
     return parsed, doc.data, doc.lines
@@ -197,8 +200,8 @@ def _unquoted(err: dict, written: str | None) -> bool:
 def _french_message(err: dict, written: str | None = None) -> str:
     kind, ctx, loc = err["type"], err.get("ctx") or {}, err["loc"]
     if _unquoted(err, written):
-        return (f'un code s\'écrit entre guillemets : "{written}" ; sans guillemets, YAML le lit comme un '
-                "nombre (et 01001 n'y serait plus 01001)")
+        return (f'un code s\'écrit entre guillemets : "{written}" (sans guillemets, YAML le lit comme un '
+                "nombre, et 01001 y perdrait son zéro ou deviendrait un autre nombre)")
     if kind == "extra_forbidden":
         keys = ZONE_KEYS if len(loc) > 1 and loc[0] in ("territory", "comparison_zones") else TOP_KEYS
         return "clé inconnue ; clés possibles ici : " + ", ".join(keys)

@@ -34,6 +34,7 @@ from .errors import InputError, Problem
 MAX_BYTES = 64 * 1024
 """Largest parameter file accepted: a file listing every commune of a région fits."""
 MAX_DEPTH = 10
+NON_TEXT_KEY = "clé non textuelle (liste ou dictionnaire) refusée"
 """Deepest nesting of lists and mappings (a parameter file needs 4)."""
 BIDI_CONTROLS = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 """Bidirectional marks, embeddings, overrides and isolates (Unicode TR 9)."""
@@ -48,6 +49,8 @@ class Document:
     """1-based line of every key path (``("territory", "code")``)."""
     source: dict[tuple, str] = field(default_factory=dict)
     """The text of every scalar value as written in the file, by key path."""
+    problems: list[Problem] = field(default_factory=list)
+    """Forbidden characters and repeated keys: reported with the schema's problems, all at once."""
 
 
 def bad_character(text: str) -> str | None:
@@ -59,10 +62,17 @@ def bad_character(text: str) -> str | None:
     return None
 
 
+class Shown(str):
+    """An escaped text whose ``repr`` keeps the escapes single (``'a\\u001bb'``, not ``'a\\\\u001bb'``)."""
+
+    def __repr__(self) -> str:
+        return "'" + str.__str__(self).replace("'", "\\'") + "'"
+
+
 def shown(text: str, limit: int = 80) -> str:
     """A string as it may be printed safely: every non-printable character escaped, cut at ``limit``."""
     cut = text if len(text) <= limit else text[:limit] + "…"
-    return "".join(c if c.isprintable() and c not in BIDI_CONTROLS else f"\\u{ord(c):04x}" for c in cut)
+    return Shown("".join(c if c.isprintable() and c not in BIDI_CONTROLS else f"\\u{ord(c):04x}" for c in cut))
 
 
 def read_text(path: Path) -> str:
@@ -130,7 +140,7 @@ def _walk(node, path: tuple, doc: Document, text: str, name: str, problems: list
         for key, value in node.value:
             line = key.start_mark.line + 1
             if not isinstance(key, yaml.ScalarNode):
-                problems.append(_problem(name, "clé non textuelle (liste ou dictionnaire) refusée",
+                problems.append(_problem(name, NON_TEXT_KEY,
                                          key.start_mark, path))
                 continue
             if key.value in seen:
@@ -173,10 +183,10 @@ def load(path: Path) -> Document:
     doc = Document(None)
     if root is None:
         return doc
-    problems: list[Problem] = []
-    _walk(root, (), doc, text, name, problems)
-    if problems:
-        raise InputError(problems)
+    _walk(root, (), doc, text, name, doc.problems)
+    hard = [p for p in doc.problems if p.message.startswith(NON_TEXT_KEY)]
+    if hard:  # the document cannot even be built into a dictionary
+        raise InputError(hard)
     loader = yaml.SafeLoader(text)
     try:
         doc.data = loader.construct_document(root)
