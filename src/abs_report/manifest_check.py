@@ -234,7 +234,7 @@ def _check_outputs(c: _Checker, recorded: dict, root: str) -> None:
 
 # --- paths, on this machine ----------------------------------------------------------------
 
-def _inside(path: Path, base: Path) -> bool:
+def inside(path: Path, base: Path) -> bool:
     """``path``, symbolic links followed, is ``base`` or below it."""
     resolved, base = path.resolve(), base.resolve()
     return resolved == base or base in resolved.parents
@@ -242,8 +242,10 @@ def _inside(path: Path, base: Path) -> bool:
 
 def project_of(folder: Path) -> Path:
     """The folder holding the outputs root of a report folder ``<project>/outputs/<code>/<year>/``."""
-    parents = Path(folder).resolve().parents
-    return parents[2] if len(parents) > 2 else Path(folder).resolve()
+    folder = Path(folder).resolve()
+    parents = folder.parents
+    # Never the file system's root: a report folder outside the layout keeps its inputs to itself.
+    return parents[2] if len(parents) > 2 and len(parents[2].parts) > 1 else folder
 
 
 def outside(manifest_path: Path, field: str, value: str, where: Path) -> Problem:
@@ -256,6 +258,6 @@ def check_output_paths(folder: Path, recorded: dict, manifest_path: Path) -> Non
     problems = [Problem(str(manifest_path), "fichier de sortie hors du dossier du rapport (lien symbolique)",
                         field=f"reproducible.outputs.{name}.file", value=entry["file"])
                 for name, entry in recorded["outputs"].items()
-                if (folder / entry["file"]).exists() and not _inside(folder / entry["file"], folder)]
+                if (folder / entry["file"]).exists() and not inside(folder / entry["file"], folder)]
     if problems:
         raise InputError(problems)

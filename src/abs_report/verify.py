@@ -105,14 +105,14 @@ def locate_inputs(folder: Path, recorded: dict, data_dir: Path | None,
         return None, []
     base = mc.project_of(folder)
     problems = []
-    if data_dir is None and not mc._inside(folder / rel, base):
+    if data_dir is None and not mc.inside(folder / rel, base):
         problems.append(mc.outside(manifest_path, "reproducible.parameters.resolved.dataset_folder", rel, base))
     dataset = Path(data_dir) if data_dir else (folder / rel)
     located = []
     for i, item in enumerate(recorded["inputs"]):
         field = f"reproducible.inputs.{i}.path"
         if data_dir is None:
-            if not mc._inside(folder / item["path"], base):
+            if not mc.inside(folder / item["path"], base):
                 problems.append(mc.outside(manifest_path, field, item["path"], base))
             located.append((item, folder / item["path"]))
             continue
@@ -120,7 +120,7 @@ def locate_inputs(folder: Path, recorded: dict, data_dir: Path | None,
         candidates = ([dataset / name] if item["role"] == "dataset"
                       else [dataset / "sources" / name, dataset / name, dataset.parent / name])
         allowed = dataset if item["role"] == "dataset" else dataset.parent
-        if name in ("", ".", "..") or not all(mc._inside(c, allowed) for c in candidates if c.exists()):
+        if name in ("", ".", "..") or not all(mc.inside(c, allowed) for c in candidates if c.exists()):
             problems.append(mc.outside(manifest_path, field, item["path"], allowed))
         located.append((item, next((c for c in candidates if c.exists()), candidates[0])))
     if problems:
