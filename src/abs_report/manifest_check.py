@@ -24,6 +24,7 @@ import re
 from pathlib import Path, PurePosixPath
 
 from . import manifest as mf
+from .dataref import DEMO
 from .errors import InputError, Problem
 from .safe_yaml import bad_character, shown
 
@@ -261,3 +262,35 @@ def check_output_paths(folder: Path, recorded: dict, manifest_path: Path) -> Non
                 if (folder / entry["file"]).exists() and not inside(folder / entry["file"], folder)]
     if problems:
         raise InputError(problems)
+
+
+def recorded_params(recorded: dict, dataset: Path | None, folder_of_data: Path | None = None) -> dict:
+    """The recorded parameters (as given), pointed at ``dataset`` (relative to ``folder_of_data`` if given).
+
+    ``recorded`` must have passed :func:`checked`: its parameters are data,
+    validated like a parameter file; nothing in it names a file to write.
+    """
+    raw = dict(recorded["parameters"]["as_given"])
+    if dataset is None:
+        raw["data"] = DEMO
+    elif folder_of_data is not None:
+        raw["data"] = mf.relative(dataset, folder_of_data)
+    else:
+        raw["data"] = str(Path(dataset).resolve())
+    return raw
+
+
+def read_checked(folder: Path, version: int | None = None) -> tuple[dict, Path]:
+    """The ``reproducible`` part of a report folder's manifest, checked, and the manifest's path."""
+    available = mf.versions(folder)
+    number = version if version is not None or not available else available[-1]
+    path = Path(folder) / mf.versioned(mf.MANIFEST, number or 1)
+    if path.is_file() and path.stat().st_size > MAX_MANIFEST_BYTES:
+        raise InputError(Problem(str(path), f"manifeste trop grand (plus de {MAX_MANIFEST_BYTES >> 20} Mio)"))
+    try:
+        manifest = mf.read(folder, version)
+    except RecursionError:
+        raise InputError(Problem(str(path), "manifeste illisible : imbrication trop profonde")) from None
+    recorded = checked(manifest, path)
+    check_output_paths(Path(folder), recorded, path)
+    return recorded, path

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Literal
 
+import yaml
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator
 
 from . import safe_yaml
@@ -334,3 +335,9 @@ def _comparison_zones(specs, territory: Zone | None, resolve, add) -> tuple[Zone
             seen[zone.key] = i
             zones.append(zone)
     return tuple(zones)
+
+
+def write_params(values: dict, path: Path) -> Path:
+    """Write already validated parameter ``values`` as a parameter file at ``path`` (chosen by the caller)."""
+    path.write_text(yaml.safe_dump(values, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return path

@@ -18,12 +18,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-import yaml
-
 from . import manifest as mf
 from . import manifest_check as mc
-from .errors import InputError, Problem
 from .context import Erratum
+from .errors import InputError, Problem
+from .params import write_params
 from .published import CellChange, compare_published, published_rows
 
 # --- inputs -----------------------------------------------------------------------------------
@@ -121,39 +120,6 @@ def _generator_problems(folder: Path, recorded: dict) -> list[Problem]:
 
 # --- re-execution -----------------------------------------------------------------------------
 
-def write_params(recorded: dict, dataset: Path | None, path: Path, folder_of_data: Path | None = None) -> Path:
-    """The recorded parameters, pointed at ``dataset``, written to ``path`` (chosen by the caller).
-
-    ``recorded`` must have passed :func:`manifest_check.checked`: its parameters
-    are data, validated like a parameter file; nothing in it names the file written.
-    """
-    raw = dict(recorded["parameters"]["as_given"])
-    if dataset is None:
-        raw["data"] = "demo"
-    elif folder_of_data is not None:
-        raw["data"] = mf.relative(dataset, folder_of_data)
-    else:
-        raw["data"] = str(Path(dataset).resolve())
-    path.write_text(yaml.safe_dump(raw, allow_unicode=True, sort_keys=False), encoding="utf-8")
-    return path
-
-
-def read_checked(folder: Path, version: int | None = None) -> tuple[dict, Path]:
-    """The ``reproducible`` part of a report folder's manifest, checked, and the manifest's path."""
-    available = mf.versions(folder)
-    number = version if version is not None or not available else available[-1]
-    path = Path(folder) / mf.versioned(mf.MANIFEST, number or 1)
-    if path.is_file() and path.stat().st_size > mc.MAX_MANIFEST_BYTES:
-        raise InputError(Problem(str(path), f"manifeste trop grand (plus de {mc.MAX_MANIFEST_BYTES >> 20} Mio)"))
-    try:
-        manifest = mf.read(folder, version)
-    except RecursionError:
-        raise InputError(Problem(str(path), "manifeste illisible : imbrication trop profonde")) from None
-    recorded = mc.checked(manifest, path)
-    mc.check_output_paths(Path(folder), recorded, path)
-    return recorded, path
-
-
 @contextmanager
 def _cache(fresh: bool):
     """A throw-away cache (masks recomputed, demo data regenerated) when ``fresh``."""
@@ -185,7 +151,7 @@ def rebuild(recorded: dict, dataset: Path | None, scratch: Path, work: Path, geo
 
     geography = geography or load_geography()
     scratch.mkdir(parents=True, exist_ok=True)
-    params_path = write_params(recorded, dataset, Path(work) / mc.PARAMS_NAME)
+    params_path = write_params(mc.recorded_params(recorded, dataset), Path(work) / mc.PARAMS_NAME)
     with _cache(fresh_cache):
         params, data = read_report_params(params_path, geography)
         prepared = prepare(params, data, geography)
@@ -284,7 +250,7 @@ def verify(folder: Path | str, data_dir: Path | str | None = None, version: int 
         No manifest, or an input missing or changed (exit 2): nothing is re-run.
     """
     folder = Path(folder)
-    recorded, manifest_path = read_checked(folder, version)
+    recorded, manifest_path = mc.read_checked(folder, version)
     dataset = check_inputs(folder, recorded, Path(data_dir) if data_dir else None, manifest_path)
     work = Path(tempfile.mkdtemp(prefix="abs-report-verify-"))
     scratch = Path(keep) if keep else work / "report"
