@@ -355,7 +355,7 @@ def test_markdown_escaping_leaves_only_plain_words(secret):
     doc = json.loads(pypandoc.convert_text(paragraphs + "\n\n" + table + "\n", "json",
                                            format="markdown-smart"))
     assert _inline_types(doc["blocks"], set()) <= {"Para", "Str", "Space", "Table", "Plain", "AlignLeft",
-                                                   "AlignRight", "ColWidthDefault"}
+                                                   "AlignRight", "AlignDefault", "ColWidth", "ColWidthDefault"}
     texts = [pypandoc.convert_text(markdown_text(s), "plain", format="markdown-smart",
                                    extra_args=["--wrap=none"]).strip() for s in strings[:3]]
     assert texts == [literal(s) for s in strings[:3]]

@@ -29,6 +29,8 @@ from .catalogue import INDICATORS, MEASURES, label  # noqa: E402
 from .published import column_lists  # noqa: E402
 from .published import read as read_published  # noqa: E402
 from .tables import CHAPTER_TITLES, CHAPTERS, SHORT_LABELS, TableSpec, specs_of  # noqa: E402
+from .text import markdown_text as md  # noqa: E402
+from .text import plain_text  # noqa: E402
 
 ACCENT = "#0b5563"  # the territory
 MUTED = ("#7fa7ad", "#a9c3c7", "#c9d9db", "#d9c9a3", "#b5b5b5")  # comparison zones
@@ -118,7 +120,9 @@ class ReportView:
             text += f" Effectifs arrondis à {ds['rounded_to']} par la Cnaf (données ouvertes)."
         if ds.get("synthetic"):
             text += f" {DEMO_NOTICE}."
-        return text
+        # Producer and zone names come from the dataset and the parameter file: plain
+        # text here, escaped by each Markdown caller (the line is also cover metadata).
+        return plain_text(text)
 
     def _foot(self, cells: list[str]) -> Block:
         notes = []
@@ -127,7 +131,7 @@ class ReportView:
                          "ou permettant de retrouver un tel effectif, ou quartier de moins de 100 allocataires).")
         if fmt.MISSING in cells:
             notes.append(f"*{fmt.MISSING}* : donnée non disponible dans la source.")
-        return Block(markdown=f"::: source-note\n{self.source_line()} {' '.join(notes)}\n:::\n")
+        return Block(markdown=f"::: source-note\n{md(self.source_line())} {' '.join(notes)}\n:::\n")
 
     def _caption(self, spec: TableSpec) -> str:
         self._tables += 1
@@ -136,7 +140,7 @@ class ReportView:
     # --- tables -------------------------------------------------------------
     def table(self, spec: TableSpec) -> list[Block]:
         """Items in rows, the territory and each comparison zone in columns."""
-        header = "| | " + " | ".join(z["name"] for z in self.zones) + " |"
+        header = "| | " + " | ".join(md(z["name"]) for z in self.zones) + " |"
         lines, cells = [header, "|:---|" + "---:|" * len(self.zones)], []
         for item in spec.items:
             values = [self._text(spec.id, z, item) for z in self.zones]
@@ -156,7 +160,7 @@ class ReportView:
                           self._text(spec.id, z, f"evolution_{item}", last, signed=True)]
                 cells += values
                 name = label(item) if i == 0 else ""
-                lines.append(f"| {name} | {z['name']} | " + " | ".join(values) + " |")
+                lines.append(f"| {name} | {md(z['name'])} | " + " | ".join(values) + " |")
         return [Block(markdown="\n".join(lines) + "\n\n" + self._caption(spec) + "\n"), self._foot(cells)]
 
     def iris_table(self, spec: TableSpec) -> list[Block]:
@@ -173,7 +177,7 @@ class ReportView:
         for q in iris:
             values = [self._text(spec.id, q, item) for item in spec.items]
             cells += values
-            lines.append(f"| {q['name']} | " + " | ".join(values) + " |")
+            lines.append(f"| {md(q['name'])} | " + " | ".join(values) + " |")
         return [Block(markdown="\n".join(lines) + "\n\n" + self._caption(spec) + "\n"), self._foot(cells)]
 
     def _published_any(self, spec: TableSpec, zones: list[dict]) -> bool:
@@ -186,10 +190,10 @@ class ReportView:
         for item in spec.items:
             for z in self.zones:
                 value, status, unit = self._get(spec.id, z, item)
-                data.append({"item": _short_label(item), "zone": z["name"], "value": value,
+                data.append({"item": _short_label(item), "zone": plain_text(z["name"]), "value": value,
                              "status": status, "unit": unit})
         frame = pd.DataFrame(data)
-        svg = _bar_svg(frame, [z["name"] for z in self.zones])
+        svg = _bar_svg(frame, [plain_text(z["name"]) for z in self.zones])
         return self._figure(spec, svg, _alt_text(spec.title, frame), list(frame["status"]))
 
     def index_chart(self, spec: TableSpec) -> list[Block]:
@@ -199,10 +203,10 @@ class ReportView:
         for item in spec.items:
             for z in self.zones:
                 value, status, _ = self._get(spec.id, z, f"indice_{item}", last)
-                data.append({"item": label(item), "zone": z["name"], "value": value, "status": status,
-                             "unit": "ratio"})
+                data.append({"item": label(item), "zone": plain_text(z["name"]), "value": value,
+                             "status": status, "unit": "ratio"})
         frame = pd.DataFrame(data)
-        svg = _bar_svg(frame, [z["name"] for z in self.zones], reference=100.0,
+        svg = _bar_svg(frame, [plain_text(z["name"]) for z in self.zones], reference=100.0,
                        xlabel=f"indice {last} (base 100 en {first})")
         alt = _alt_text(f"{spec.title} : indice {last}, base 100 en {first}", frame)
         return self._figure(spec, svg, alt, list(frame["status"]))
@@ -234,7 +238,7 @@ class ReportView:
         blocks = []
         if not self._available(spec, self.zones[:1]):
             blocks.append(Block(markdown=(
-                f"Pour {self.territory['name']}, la source ne fournit pas ces données : elles sont présentées "
+                f"Pour {md(self.territory['name'])}, la source ne fournit pas ces données : elles sont présentées "
                 "pour les zones de comparaison, à l'échelle la plus proche disponible.\n")))
         render = {"table": self.table, "bar": self.bar_chart, "evolution": self.evolution_table,
                   "index": self.index_chart}[spec.kind]
@@ -246,7 +250,7 @@ class ReportView:
         territory = self.territory
         reference = next((z for z in self.zones[1:] if z["level"] == "departement"),
                          self.zones[1] if len(self.zones) > 1 else None)
-        here = territory["locative"][0].upper() + territory["locative"][1:]
+        here = md(territory["locative"][0].upper() + territory["locative"][1:])
 
         def pair(table_id, item):
             own = self._get(table_id, territory, item)
@@ -256,7 +260,7 @@ class ReportView:
             return own_text, ref_text
 
         def compare(ref_text):
-            return f", contre {ref_text} {reference['locative']}" if ref_text and reference else ""
+            return f", contre {ref_text} {md(reference['locative'])}" if ref_text and reference else ""
 
         out = []
         if chapter == "synthese":
@@ -291,9 +295,9 @@ class ReportView:
             ref = self._get("T13_evolution", reference, "evolution_foyers_allocataires", last) if reference else None
             if rate[1] == "published" and first != last:
                 text = (f"Entre {first} et {last}, le nombre de foyers allocataires a évolué de "
-                        f"{fmt.signed_percent(rate[0])} {territory['locative']}")
+                        f"{fmt.signed_percent(rate[0])} {md(territory['locative'])}")
                 if ref and ref[1] == "published":
-                    text += f", contre {fmt.signed_percent(ref[0])} {reference['locative']}"
+                    text += f", contre {fmt.signed_percent(ref[0])} {md(reference['locative'])}"
                 out.append(text + ".")
         return out
 
@@ -315,19 +319,19 @@ class ReportView:
         total = sum(counts.values())
         gen = ds.get("generator") or {}
         demo = (f"\n\n**{DEMO_NOTICE}.** Les chiffres de ce rapport sont produits par un générateur "
-                f"(version {gen.get('version', '')}, graine {gen.get('seed', '')}) pour démontrer l'outil ; "
+                f"(version {md(gen.get('version', ''))}, graine {md(gen.get('seed', ''))}) pour démontrer l'outil ; "
                 "ils ne décrivent pas la population réelle et ne doivent pas être diffusés comme tels."
                 if ds.get("synthetic") else "")
-        rounded = (f" Les effectifs des données ouvertes de la Cnaf sont arrondis à {ds['rounded_to']} ; "
+        rounded = (f" Les effectifs des données ouvertes de la Cnaf sont arrondis à {md(ds['rounded_to'])} ; "
                    "les totaux peuvent donc différer légèrement de la somme de leurs parties."
                    if ds.get("rounded_to") else "")
         text = f"""# Sources, méthode et secret statistique
 
 ## Sources
 
-{self.source_line()} Les statistiques de la Caf décrivent les foyers allocataires au
+{md(self.source_line())} Les statistiques de la Caf décrivent les foyers allocataires au
 {ctx['reference_date']} (données consolidées).{rounded} La population municipale provient du
-{ctx['population_source']}. Les zones de comparaison sont {_join([z['name'] for z in self.zones[1:]])}.
+{md(ctx['population_source'])}. Les zones de comparaison sont {_join([md(z['name']) for z in self.zones[1:]])}.
 Les statistiques des Caf sont labellisées par l'Autorité de la statistique publique.{demo}
 
 ## Définitions
@@ -360,12 +364,12 @@ au titre du seuil infra-communal ; {counts.get('missing', 0)} ne figurent pas da
 
 ## Obligations du destinataire
 
-Les données de la Caf sont transmises à {ctx['recipient']} pour la seule étude déclarée :
-« {ctx['purpose']} ». Le destinataire s'engage à :
+Les données de la Caf sont transmises à {md(ctx['recipient'])} pour la seule étude déclarée :
+« {md(ctx['purpose'])} ». Le destinataire s'engage à :
 
 - utiliser ces données uniquement dans le cadre de cette étude ;
 - ne pas les transmettre à un tiers sans l'accord préalable de la Caf ;
-- citer la source « {ds['producer']} » pour toute reproduction d'un chiffre, d'un tableau ou d'un graphique ;
+- citer la source « {md(ds['producer'])} » pour toute reproduction d'un chiffre, d'un tableau ou d'un graphique ;
 - transmettre le rapport final à la Caf sur sa demande.
 """
         return [Block(markdown=text)]
@@ -387,19 +391,19 @@ Les données de la Caf sont transmises à {ctx['recipient']} pour la seule étud
         since = (f", diffusée le {fmt.french_date(_iso_date(previous['edition']))}"
                  if previous.get("edition") else "")
         intro = (f"Les {len(shown)} chiffre(s) ci-dessous remplacent ceux de la version "
-                 f"{previous.get('version', err['version'] - 1)}{since}." if shown else
+                 f"{md(previous.get('version', err['version'] - 1))}{since}." if shown else
                  "Aucun chiffre imprimé ne change à la précision affichée.")
         if finer:
             intro += (f" {finer} autre(s) valeur(s) ne change(nt) qu'au-delà de la précision affichée ; "
-                      f"le fichier `published-v{err['version']}.csv` donne toutes les valeurs.")
+                      f"le fichier `published-v{int(err['version'])}.csv` donne toutes les valeurs.")
         table = ("\n| Zone | Indicateur | Année | Publié | Corrigé |\n|:---|:---|---:|---:|---:|\n"
-                 + "\n".join(f"| {z} | {m} | {y} | {b} | {a} |" for z, m, y, b, a in shown) + "\n"
+                 + "\n".join(f"| {md(z)} | {m} | {md(y)} | {b} | {a} |" for z, m, y, b, a in shown) + "\n"
                  if shown else "")
-        text = f"""::: {{.erratum role="note" style="border: 2px solid #9b1c1c; border-radius: 4px; padding: .2rem 1rem 1rem; margin: 0 0 2rem"}}
+        text = f"""::: {{.erratum role="note"}}
 ```{{=typst}}
 #block(width: 100%, stroke: 1.5pt + rgb("#9b1c1c"), radius: 3pt, inset: 10pt, below: 1.5em)[
 ```
-**Erratum — version {err['version']} du rapport, corrigée le {fmt.french_date(_iso_date(err['date']))}.**
+**Erratum — version {md(err['version'])} du rapport, corrigée le {fmt.french_date(_iso_date(err['date']))}.**
 La Caf a transmis des données corrigées. {intro} Tous les autres chiffres sont inchangés.
 {table}
 ```{{=typst}}
@@ -596,6 +600,11 @@ def _wrap(label: str, width: int = 34) -> str:
     return "\n".join(textwrap.wrap(label, width, break_long_words=False)) or label
 
 
+def _literal_label(text: str) -> str:
+    """A chart label drawn as written: ``$`` escaped, else two of them start matplotlib's mathtext."""
+    return text.replace("$", r"\$")
+
+
 def _text_width(text: str, size: float) -> float:
     """Width in points of ``text`` at ``size`` in the theme's font."""
     prop = FontProperties(family=matplotlib.rcParams["font.family"], size=size)
@@ -624,6 +633,7 @@ def bar_figure(frame: pd.DataFrame, zone_order: list[str], reference: float | No
     rows = dict(zip(zip(frame["item"], frame["zone"]), zip(frame["value"], frame["status"])))
     labels = [_wrap(text) for text in (zone_order if single else items)]
     layout = _Layout(labels, [] if single else zone_order)
+    handles = []
     fig = Figure(figsize=(6.3, 1.0))  # not pyplot's: no figure manager to register and close
     ax = fig.subplots()
     layout.apply(fig, 0.3 * len(zone_order) + 0.7 if single else 0.17 * len(frame) + 0.25 * len(items) + 0.9)
@@ -640,11 +650,12 @@ def bar_figure(frame: pd.DataFrame, zone_order: list[str], reference: float | No
         bars = ax.barh([y - width / 2 for y in positions], [values[(item, zone)] for item in items],
                        height=width, align="edge", color=colour, facecolor=colour,
                        label=None if single else zone)
+        handles.append(bars)
         for bar, item in zip(bars, items):
             value, status = rows[(item, zone)]
             text = fmt.value(value, unit) if status == "published" else _status_text(status)
             marks.append((text, bar.get_width(), bar.get_y() + bar.get_height() / 2))
-    ax.set_yticks(range(len(labels)), labels)
+    ax.set_yticks(range(len(labels)), [_literal_label(text) for text in labels])
     ax.yaxis.grid(False)
     ax.set_ylim(len(labels) - 0.5, -0.5)
     if reference is not None:
@@ -667,8 +678,9 @@ def bar_figure(frame: pd.DataFrame, zone_order: list[str], reference: float | No
     ax.tick_params(labelsize=TICK_SIZE)
     ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _: fmt.axis_tick(x)))
     if not single:
-        fig.legend(*ax.get_legend_handles_labels(), title="", frameon=False, fontsize=LEGEND_SIZE,
-                   loc="lower center", bbox_to_anchor=layout.legend_anchor(fig), ncol=layout.legend_columns,
+        # Handles and labels given, not looked up: matplotlib skips labels that start with "_".
+        fig.legend(handles, [_literal_label(zone) for zone in zone_order], title="", frameon=False,
+                   fontsize=LEGEND_SIZE, loc="lower center", bbox_to_anchor=layout.legend_anchor(fig), ncol=layout.legend_columns,
                    borderaxespad=0.0)
     return fig
 
