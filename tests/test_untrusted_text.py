@@ -393,3 +393,18 @@ def test_embedding_refuses_any_image_but_the_report_figures(tmp_path, secret):
     else:
         assert encoded not in produced["html"].read_text(encoding="utf-8")
         pytest.fail("an image outside the report's figures was not refused")
+
+
+def test_chart_labels_are_drawn_as_written():
+    """Zone names in charts: two ``$`` would start matplotlib's mathtext (and a bad formula stop the
+    report); a leading ``_`` would drop the zone from the legend."""
+    import pandas as pd
+
+    from abs_report.figures import _svg, bar_figure
+
+    zones = ["Zone $\\nope{$ $x^2$", "_cachée", "Isère"]
+    frame = pd.DataFrame([{"item": item, "zone": zone, "value": 10.0, "status": "published", "unit": "count"}
+                          for item in ("Foyers", "Personnes") for zone in zones])
+    fig = bar_figure(frame, zones)
+    assert [text.get_text().replace("\\$", "$") for text in fig.legends[0].get_texts()] == zones
+    assert _svg(fig).rstrip().endswith("</svg>")  # drawn: no mathtext error

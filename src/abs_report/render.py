@@ -430,7 +430,12 @@ def content_security_policy(stylesheets: list[Path]) -> str:
     (``<style>`` then a line break then the file), pandoc's column alignments by
     the hashes of their ``style`` attributes; any other style is refused.
     """
-    styles = [_csp_source("\n" + path.read_text(encoding="utf-8")) for path in stylesheets]
+    styles = []
+    for path in stylesheets:
+        try:
+            styles.append(_csp_source("\n" + path.read_text(encoding="utf-8")))
+        except OSError:
+            continue  # pandoc reads the stylesheets too, and names the one missing
     attributes = [_csp_source(value) for value in STYLE_ATTRIBUTES]
     return ("default-src 'none'; img-src data:; style-src " + " ".join(styles + ["'unsafe-hashes'", *attributes])
             + "; base-uri 'none'; form-action 'none'")
