@@ -311,11 +311,16 @@ def _chromium() -> str | None:
 
 @pytest.mark.skipif(_chromium() is None, reason="headless Chromium not installed (apt-get install chromium)")
 def test_report_looks_the_same_with_and_without_its_csp(attacked, tmp_path):
-    """The policy blocks nothing the report needs: styles, style attributes and charts display."""
+    """The policy blocks nothing the report needs (styles, style attributes and charts display)
+    and is enforced: a style of its own added to the page changes nothing."""
     *_, html, soup = attacked
     csp = re.search(r'<meta http-equiv="Content-Security-Policy"[^>]*>\n?', html)
+    forged = (html.replace("</head>", "<style>main { display: none; }</style></head>", 1)
+              .replace('<main id="contenu">', '<main id="contenu" style="display: none">', 1))
+    pages = (("with", html), ("without", html.replace(csp.group(0), "")), ("forged", forged),
+             ("forged-without", forged.replace(csp.group(0), "")))
     pictures = []
-    for name, page in (("with", html), ("without", html.replace(csp.group(0), ""))):
+    for name, page in pages:
         path = tmp_path / f"{name}.html"
         path.write_text(page, encoding="utf-8")
         picture = tmp_path / f"{name}.png"
@@ -324,6 +329,7 @@ def test_report_looks_the_same_with_and_without_its_csp(attacked, tmp_path):
                        capture_output=True, timeout=120, check=True)
         pictures.append(picture.read_bytes())
     assert pictures[0] == pictures[1]
+    assert pictures[0] == pictures[2] != pictures[3]
 
 
 # --------------------------------------------------------------------------- escaping, below the pipeline
