@@ -414,3 +414,10 @@ def test_chart_labels_are_drawn_as_written():
     fig = bar_figure(frame, zones)
     assert [text.get_text().replace("\\$", "$") for text in fig.legends[0].get_texts()] == zones
     assert _svg(fig).rstrip().endswith("</svg>")  # drawn: no mathtext error
+
+
+def test_catalogue_links_stay_relative_whatever_the_folder_name():
+    entry = catalog_page.Entry("x", "commune", "Nom", 2024, "javascript:alert(1)/2024", ("report.pdf",))
+    soup = BeautifulSoup(catalog_page.render([entry]), "html.parser")
+    hrefs = [a["href"] for a in soup.find_all("a")]
+    assert hrefs and all(":" not in href for href in hrefs), hrefs

@@ -89,8 +89,11 @@ def _text(value: object) -> str:
 
 
 def _href(folder: str, name: str) -> str:
-    """A link to a report file, relative to the catalogue whatever the folder's name (never ``javascript:``)."""
-    return html.escape("./" + urllib.parse.quote(f"{folder}/{name}"))
+    """A link to a report file, relative to the catalogue whatever the folder's name.
+
+    URL-quoted: a ``:`` becomes ``%3A``, so no folder name can make a scheme (``javascript:``).
+    """
+    return html.escape(urllib.parse.quote(f"{folder}/{name}"))
 
 
 def _row(entry: Entry) -> str:
