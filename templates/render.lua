@@ -42,7 +42,7 @@ end
 -- from wrapping lines.
 -- Raw HTML and TeX, citations and YAML blocks are off: the report's Markdown uses
 -- none of them, so that a user string that got through unescaped would still be
--- text, not markup (user strings are escaped where they are written: abs_report.text).
+-- text, not markup (user strings are escaped where they are written: abs_report.untrusted).
 local READER = { format = "markdown-smart-raw_html-raw_tex-citations-yaml_metadata_block",
                  options = { columns = 10000 } }
 

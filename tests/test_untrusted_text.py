@@ -355,7 +355,7 @@ def test_markdown_escaping_leaves_only_plain_words(secret):
     """Each string, escaped, is read by pandoc as words and spaces, in a paragraph and in a table cell."""
     import pypandoc
 
-    from abs_report.text import markdown_text
+    from abs_report.untrusted import markdown_text
 
     strings = attack_strings(secret)
     paragraphs = "\n\n".join(f"{markdown_text(s)}" for s in strings)
@@ -370,7 +370,7 @@ def test_markdown_escaping_leaves_only_plain_words(secret):
 
 
 def test_plain_text_drops_controls_and_bidi_overrides():
-    from abs_report.text import plain_text
+    from abs_report.untrusted import plain_text
 
     for text in ("a\u0000b", "a\x1b[31mb", "a\u202eb", "a\u2066b\u2069", "a\u200e\u200fb", "a\x85b", "a\x7fb"):
         assert not CONTROLS.search(plain_text(text)), repr(text)

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .geography import LEVEL_LABELS, Geography, UnknownZone, load_geography
-from .text import plain_text
+from .untrusted import plain_text
 
 LINKS = (("report.pdf", "PDF"), ("report.html", "HTML"), ("tables.xlsx", "Tableaux (xlsx)"))
 LEVEL_ORDER = {"departement": 0, "region": 0, "epci": 1, "aggregation": 2, "commune": 3}

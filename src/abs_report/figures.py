@@ -29,8 +29,8 @@ from .catalogue import INDICATORS, MEASURES, label  # noqa: E402
 from .published import column_lists  # noqa: E402
 from .published import read as read_published  # noqa: E402
 from .tables import CHAPTER_TITLES, CHAPTERS, SHORT_LABELS, TableSpec, specs_of  # noqa: E402
-from .text import markdown_text as md  # noqa: E402
-from .text import plain_text  # noqa: E402
+from .untrusted import markdown_text as md  # noqa: E402
+from .untrusted import plain_text  # noqa: E402
 
 ACCENT = "#0b5563"  # the territory
 MUTED = ("#7fa7ad", "#a9c3c7", "#c9d9db", "#d9c9a3", "#b5b5b5")  # comparison zones

@@ -33,7 +33,7 @@ import yaml
 
 from abs_report.errors import InputError, Problem
 from abs_report.paths import project_file
-from abs_report.text import markdown_text, plain_text
+from abs_report.untrusted import markdown_text, plain_text
 
 __all__ = ["FormatOptions", "RenderError", "RendererUnavailable", "read_format_options", "render"]
 

@@ -11,7 +11,7 @@ from . import formatting as fmt
 from .catalogue import label
 from .published import column_lists
 from .tables import TableSpec
-from .text import plain_text
+from .untrusted import plain_text
 
 
 FIXED_STAMP = dt.datetime(1980, 1, 1)
