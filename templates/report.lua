@@ -159,6 +159,39 @@ local function scope_headers(tbl)
   end
 end
 
+-- Typst reads "= ", "- ", "+ ", "/ " or "1. " at the start of a table cell as a
+-- heading or a list item; pandoc's writer escapes them only at the start of a line.
+-- A cell that starts so (a zone name from a parameter file) gets a Typst escape.
+local function starts_block(inlines)
+  local first, second = inlines[1], inlines[2]
+  if first == nil or first.t ~= "Str" then
+    return false
+  end
+  if first.text:match("^=") then
+    return true
+  end
+  local marker = first.text == "-" or first.text == "+" or first.text == "/" or first.text:match("^%d+%.$") ~= nil
+  return marker and (second == nil or second.t == "Space" or second.t == "SoftBreak")
+end
+
+local function escape_cell_start(cell)
+  local block = cell.contents[1]
+  if block ~= nil and (block.t == "Plain" or block.t == "Para") and starts_block(block.content) then
+    block.content:insert(1, pandoc.RawInline("typst", "\\"))
+  end
+end
+
+local function escape_cell_starts(tbl)
+  for _, row in ipairs(tbl.head.rows) do
+    for _, cell in ipairs(row.cells) do escape_cell_start(cell) end
+  end
+  for _, body in ipairs(tbl.bodies) do
+    for _, row in ipairs(body.body) do
+      for _, cell in ipairs(row.cells) do escape_cell_start(cell) end
+    end
+  end
+end
+
 -- HTML: a wide table scrolls inside its own box instead of widening the page. The box
 -- is a named region reachable by keyboard (tabindex), so that it can be scrolled
 -- without a mouse (WCAG 2.1.1).
@@ -176,6 +209,7 @@ function Table(tbl)
     scope_headers(tbl)
     return scroll_box(tbl)
   end
+  escape_cell_starts(tbl)
   local shares = capped_shares(column_weights(tbl))
   for i, spec in ipairs(tbl.colspecs) do
     tbl.colspecs[i] = { spec[1], shares[i] }
