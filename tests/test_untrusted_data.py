@@ -1,0 +1,153 @@
+"""Datasets and caches are untrusted inputs.
+
+A number misread on import, a short row or a poisoned cache gives a wrong
+report without a word; each case here must instead end in a clear error
+(exit 2, nothing written) or, for a cache, in a rebuilt artefact and the right
+figure. See docs/SECURITY-data.md.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from abs_report.cli import main
+
+CAF_HEADER = "dtreffre;numcomdo;nomcom;indfoy_ndur;indnbp_ndur"
+LEGACY_HEADER = "Communes;Codes_Insee;DTREF;NB_Allocataires;NB_Pers_par_Foyer_Alloc"
+TIDY_HEADER = "zone_level;zone_code;year;measure;value"
+
+MALFORMED_COUNTS = [
+    "1,260",     # thousands comma (or a decimal comma): was read as 1.26
+    "1.260",     # thousands dot: was read as 1.26
+    "1260,5",    # half a foyer
+    "1e40",      # exponent, absurd
+    "-5",        # negative count
+    "12abc",     # trailing garbage
+    "inf",
+    "NaN",       # NaN as text is not a blank cell
+    "1 260",     # space as thousands separator
+    "12.0",      # a float export of a count: refused too (no guessing)
+    "0x10",
+    "+7",
+    "123456789012",  # more foyers than people in France
+]
+
+
+def _layouts(value: str) -> dict[str, tuple[str, str]]:
+    """Format -> (file text with ``value`` in a count cell of line 3, column named in the message)."""
+    return {
+        "cafdata": (f"{CAF_HEADER}\n2022-12;38001;Les Abrets;1190;3285\n2022-12;38185;Grenoble;{value};91305\n",
+                    "indfoy_ndur"),
+        "legacy": (f"{LEGACY_HEADER}\nLes Abrets;38001;31/12/2022;1190;3285\n"
+                   f"Grenoble;38185;31/12/2022;{value};91305\n", "nb_allocataires"),
+        "tidy": (f"{TIDY_HEADER}\ncommune;38001;2022;foyers_allocataires;1190\n"
+                 f"commune;38185;2022;foyers_allocataires;{value}\n", "value"),
+    }
+
+
+def _import(tmp_path: Path, text: str, name: str = "data.csv", extra=()) -> tuple[int, str, Path]:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    into = tmp_path / "dataset"
+    status = main(["data", "import", str(path), "--into", str(into), *extra])
+    return status, str(path), into
+
+
+CASES = [(layout, value) for layout in ("cafdata", "legacy", "tidy") for value in MALFORMED_COUNTS]
+
+
+@pytest.mark.parametrize("layout,value", CASES, ids=[f"{lay}-{val}" for lay, val in CASES])
+def test_a_malformed_count_is_refused_naming_file_line_column_and_value(tmp_path, capsys, layout, value):
+    text, column = _layouts(value)[layout]
+    status, path, into = _import(tmp_path, text)
+    err = capsys.readouterr().err
+    assert status == 2, err
+    assert path in err and "ligne 3" in err and f"'{column}'" in err and repr(value) in err, err
+    assert "Traceback" not in err
+    assert not into.exists()
+
+
+@pytest.mark.parametrize("layout", ["cafdata", "legacy", "tidy"])
+def test_a_well_formed_count_and_a_blank_cell_still_import(tmp_path, capsys, layout):
+    text, _ = _layouts("51135")[layout]
+    blank = text.replace("1190", "")  # a blank cell: unknown, never zero
+    status, _, into = _import(tmp_path, blank)
+    assert status == 0, capsys.readouterr().err
+    from abs_report.observations import load
+
+    obs = load(into).observations
+    obs = obs[(obs["zone_level"] == "commune") & (obs["measure"] == "foyers_allocataires")]
+    values = dict(zip(obs["zone_code"], obs["value"]))
+    assert values["38185"] == 51135 and math.isnan(values["38001"])
+
+
+def test_an_amount_may_have_cents_but_no_ambiguous_separator(tmp_path, capsys):
+    header = "dtreffre;numcomdo;nomcom;indfoy_rsa;indmtt_rsa"
+    status, _, into = _import(tmp_path, f"{header}\n2022-12;38185;Grenoble;5220;3245678.50\n")
+    assert status == 0, capsys.readouterr().err
+    from abs_report.observations import load
+
+    obs = load(into).observations
+    amount = obs[(obs["zone_code"] == "38185") & (obs["measure"] == "montant_rsa")]["value"]
+    assert amount.tolist() == [3245678.5]
+    for i, bad in enumerate(("3.245.678", "3245678,50", "1.260", "-10", "1e9", "12.5.0")):
+        (tmp_path / str(i)).mkdir()
+        status, path, _ = _import(tmp_path / str(i), f"{header}\n2022-12;38185;Grenoble;5220;{bad}\n")
+        err = capsys.readouterr().err
+        assert status == 2 and "ligne 2" in err and "'indmtt_rsa'" in err and repr(bad) in err, (bad, err)
+
+
+def test_a_malformed_population_is_refused(tmp_path, capsys):
+    data = tmp_path / "data.csv"
+    data.write_text(f"{CAF_HEADER}\n2022-12;38185;Grenoble;51135;91305\n", encoding="utf-8")
+    pop = tmp_path / "pop.csv"
+    pop.write_text("COM;PMUN\n38185;156.140\n", encoding="utf-8")
+    status = main(["data", "import", str(data), "--population", str(pop), "--into", str(tmp_path / "out")])
+    err = capsys.readouterr().err
+    assert status == 2 and str(pop) in err and "ligne 2" in err and "'pmun'" in err and "'156.140'" in err
+    assert not (tmp_path / "out").exists()
+
+
+ROWS = {
+    "cafdata": (CAF_HEADER, "2022-12;38001;Les Abrets;1190;3285", "2022-12;38185;Grenoble;51135"),
+    "legacy": (LEGACY_HEADER, "Les Abrets;38001;31/12/2022;1190;3285", "Grenoble;38185;31/12/2022;51135"),
+    "tidy": (TIDY_HEADER, "commune;38001;2022;foyers_allocataires;1190", "commune;38185;2022;foyers_allocataires"),
+}
+
+
+@pytest.mark.parametrize("layout", sorted(ROWS))
+@pytest.mark.parametrize("shape", ["short", "long", "all_long"])
+def test_a_row_with_the_wrong_number_of_fields_is_refused(tmp_path, capsys, layout, shape):
+    header, good, short = ROWS[layout]
+    if shape == "short":
+        lines = [header, good, short]
+    elif shape == "long":
+        lines = [header, good, good + ";7"]
+    else:  # every row long: pandas would silently take the first column as an index
+        lines = [header, good + ";7", good.replace("38001", "38185") + ";7"]
+    status, path, into = _import(tmp_path, "\n".join(lines) + "\n")
+    err = capsys.readouterr().err
+    assert status == 2, err
+    line = 2 if shape == "all_long" else 3
+    assert path in err and f"ligne {line}" in err and "champs" in err, err
+    assert "Traceback" not in err and not into.exists()
+
+
+def test_a_comma_in_an_unquoted_tidy_value_is_a_long_row(tmp_path, capsys):
+    text = "zone_level,zone_code,year,measure,value\ncommune,38185,2022,foyers_allocataires,1,260\n"
+    status, path, into = _import(tmp_path, text)
+    err = capsys.readouterr().err
+    assert status == 2 and path in err and "ligne 2" in err and "champs" in err, err
+    assert not into.exists()
+
+
+def test_a_quoted_thousands_comma_in_a_tidy_value_is_refused(tmp_path, capsys):
+    text = 'zone_level,zone_code,year,measure,value\ncommune,38185,2022,foyers_allocataires,"1,260"\n'
+    status, path, _ = _import(tmp_path, text)
+    err = capsys.readouterr().err
+    assert status == 2 and "ligne 2" in err and "'value'" in err and "'1,260'" in err, err
