@@ -505,15 +505,16 @@ def _inject_failure(job: Job) -> None:
 
 
 def _retryable(exc: BaseException) -> bool:
-    """Kernel start-up races and dead kernels deserve a second try; a failing cell does not."""
-    from .execute import ExecutionError
+    """Kernel start-up races, dead kernels and timeouts deserve a second try; a failing cell does not.
+
+    By type (nbclient's, and :class:`~abs_report.execute.KernelLost` that wraps them), never by message.
+    """
+    from nbclient.exceptions import CellTimeoutError, DeadKernelError
+
+    from .execute import KernelLost
     from .kernels import KernelStartError
 
-    if isinstance(exc, ExecutionError):
-        return False
-    return (isinstance(exc, (KernelStartError, TimeoutError))
-            or type(exc).__name__ in ("DeadKernelError", "CellTimeoutError")
-            or "kernel" in str(exc).lower())
+    return isinstance(exc, (KernelStartError, KernelLost, DeadKernelError, CellTimeoutError))
 
 
 def _build(job: Job, timings: dict) -> Path:

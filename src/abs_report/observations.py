@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from .catalogue import MEASURES, RELATIONS
+from .errors import EXIT_BAD_INPUT, AbsReportError
 from .geography import Geography
 
 COLUMNS = ("zone_level", "zone_code", "year", "measure", "value")
@@ -31,8 +32,11 @@ ROW_GROUP = 20_000
 SOURCE_LEVELS = ("iris", "commune", "epci", "departement", "region", "france")
 
 
-class DataError(ValueError):
-    """Invalid observations; the message names where and what."""
+class DataError(AbsReportError, ValueError):
+    """Invalid observations or dataset folder (bad input, exit status 2); the message names where and what."""
+
+    exit_status = EXIT_BAD_INPUT
+    label = "erreur"
 
 
 @dataclass(frozen=True)

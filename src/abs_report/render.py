@@ -29,7 +29,7 @@ from typing import Any
 import nbformat
 import yaml
 
-from abs_report.errors import InputError, Problem
+from abs_report.errors import BuildFailed, InputError, Problem
 from abs_report.paths import project_file
 
 __all__ = ["FormatOptions", "RenderError", "RendererUnavailable", "read_format_options", "render"]
@@ -55,7 +55,7 @@ CONTENT_KEYS = (
 """Metadata printed in the document; pandoc escapes them for Typst and HTML."""
 
 
-class RenderError(Exception):
+class RenderError(BuildFailed):
     """pandoc or Typst failed; the intermediate file is kept in the workdir.
 
     Parameters

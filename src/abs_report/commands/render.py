@@ -18,8 +18,13 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..paths import checked_input_file, checked_outputs_root
     from ..pipeline import render_report
 
+    for path in args.params:
+        checked_input_file(path)
+    if args.outputs is not None:
+        checked_outputs_root(args.outputs)
     for path in args.params:
         start = time.perf_counter()
         folder = render_report(path, renderer=args.renderer, root=args.outputs)
