@@ -151,3 +151,120 @@ def test_a_quoted_thousands_comma_in_a_tidy_value_is_refused(tmp_path, capsys):
     status, path, _ = _import(tmp_path, text)
     err = capsys.readouterr().err
     assert status == 2 and "ligne 2" in err and "'value'" in err and "'1,260'" in err, err
+
+
+# --- caches: checked against the hash of their content before use -----------------------------------
+
+def _small_table(geography):
+    """Observations of one EPCI of four communes (a mask in well under a second)."""
+    from abs_report.secrecy import load_rules
+
+    for epci, members in sorted(geography.epcis["members"].items()):
+        if len(members) == 4:
+            break
+    values = {c: v for c, v in zip(members, [3, 40, 55, 70])}
+    rows = [("commune", c, 2024, "foyers_rsa", float(v)) for c, v in values.items()]
+    rows.append(("epci", epci, 2024, "foyers_rsa", 168.0))
+    obs = pd.DataFrame(rows, columns=["zone_level", "zone_code", "year", "measure", "value"])
+    zones = [("commune", c) for c in members] + [("epci", epci)]
+    return obs, zones, load_rules()
+
+
+def _mask_file(cache: Path) -> Path:
+    (table,) = sorted((cache / "masks").glob("*.parquet"))
+    return table
+
+
+def _poison_values(table: Path) -> None:
+    """Double every value, keep every status: the statuses-only hash of old did not see it."""
+    cells = pd.read_parquet(table)
+    cells["value"] = cells["value"] * 2
+    cells.to_parquet(table, index=False)
+
+
+def _warnings(err: str) -> list[str]:
+    return [line for line in err.splitlines() if "avertissement" in line]
+
+
+def test_a_poisoned_mask_value_is_detected_and_rebuilt(geography, tmp_path, capsys):
+    from abs_report.secrecy import load_or_protect, protect
+
+    obs, zones, rules = _small_table(geography)
+    first = load_or_protect("t", obs, 2024, zones, geography, rules, tmp_path)
+    pristine = _mask_file(tmp_path).read_bytes()
+    _poison_values(_mask_file(tmp_path))
+    capsys.readouterr()
+    again = load_or_protect("t", obs, 2024, zones, geography, rules, tmp_path)
+    fresh = protect(obs, 2024, zones, geography, rules)
+    pd.testing.assert_frame_equal(again.cells.reset_index(drop=True), fresh.cells.reset_index(drop=True))
+    assert again.mask_hash == first.mask_hash == fresh.mask_hash
+    warnings = _warnings(capsys.readouterr().err)
+    assert len(warnings) == 1 and "masque" in warnings[0] and "reconstruit" in warnings[0], warnings
+    assert _mask_file(tmp_path).read_bytes() == pristine, "the cache holds the rebuilt mask"
+
+
+def test_the_mask_hash_covers_values_not_only_statuses(geography):
+    from abs_report.secrecy import mask_hash, protect
+
+    obs, zones, rules = _small_table(geography)
+    cells = protect(obs, 2024, zones, geography, rules).cells
+    assert mask_hash(cells.assign(value=cells["value"] * 2)) != mask_hash(cells)
+
+
+@pytest.mark.parametrize("damage", ["truncated", "garbage", "empty", "sidecar_garbage", "sidecar_missing",
+                                    "json_garbage", "json_missing"])
+def test_a_damaged_mask_cache_is_rebuilt_with_a_warning_never_a_crash(geography, tmp_path, capsys, damage):
+    from abs_report.secrecy import load_or_protect, protect
+
+    obs, zones, rules = _small_table(geography)
+    load_or_protect("t", obs, 2024, zones, geography, rules, tmp_path)
+    table = _mask_file(tmp_path)
+    sidecars = [p for p in table.parent.iterdir() if p != table]
+    json_file = table.with_suffix(".json")
+    if damage == "truncated":
+        table.write_bytes(table.read_bytes()[: table.stat().st_size // 2])
+    elif damage == "garbage":
+        table.write_bytes(b"PAR1 not a parquet file at all \x00\xff" * 50)
+    elif damage == "empty":
+        table.write_bytes(b"")
+    elif damage.startswith("sidecar"):
+        for side in sidecars:
+            if side != json_file:
+                side.unlink() if damage == "sidecar_missing" else side.write_bytes(b"\x00garbage\n")
+    elif damage == "json_garbage":
+        json_file.write_text("{not json", encoding="utf-8")
+    else:
+        json_file.unlink()
+    capsys.readouterr()
+    again = load_or_protect("t", obs, 2024, zones, geography, rules, tmp_path)
+    fresh = protect(obs, 2024, zones, geography, rules)
+    pd.testing.assert_frame_equal(again.cells.reset_index(drop=True), fresh.cells.reset_index(drop=True))
+    assert len(_warnings(capsys.readouterr().err)) == 1
+    assert load_or_protect("t", obs, 2024, zones, geography, rules, tmp_path).mask_hash == fresh.mask_hash
+    assert not _warnings(capsys.readouterr().err), "the rebuilt cache is trusted again"
+
+
+def test_a_poisoned_demo_dataset_is_detected_and_regenerated(geography, tmp_path, monkeypatch, capsys):
+    from abs_report.observations import DatasetMeta, assemble
+    from abs_report.sources import synthetic
+
+    rows = pd.DataFrame([("commune", "38185", 2024, "foyers_rsa", 5220.0)],
+                        columns=["zone_level", "zone_code", "year", "measure", "value"])
+    tiny = assemble(rows, DatasetMeta(name="demonstration", synthetic=True), geography)
+    monkeypatch.setattr(synthetic, "generate", lambda geography: tiny)  # the real one takes 30 s
+    folder = synthetic.demo_folder(tmp_path)
+    parquet = folder / "observations.parquet"
+    pristine = parquet.read_bytes()
+    obs = pd.read_parquet(parquet)
+    obs.loc[obs["measure"] == "foyers_rsa", "value"] = 10440.0
+    obs.to_parquet(parquet, index=False)
+    capsys.readouterr()
+    dataset = synthetic.demo_dataset(tmp_path)
+    value = dataset.observations.query("zone_code == '38185' and measure == 'foyers_rsa'")["value"]
+    assert value.tolist() == [5220.0]
+    assert len(_warnings(capsys.readouterr().err)) == 1
+    assert parquet.read_bytes() == pristine
+    (folder / "dataset.json").write_text("{garbage", encoding="utf-8")
+    synthetic._VERIFIED.clear() if hasattr(synthetic, "_VERIFIED") else None
+    assert synthetic.demo_dataset(tmp_path).meta.synthetic
+    assert len(_warnings(capsys.readouterr().err)) == 1
