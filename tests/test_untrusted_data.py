@@ -268,3 +268,100 @@ def test_a_poisoned_demo_dataset_is_detected_and_regenerated(geography, tmp_path
     synthetic._VERIFIED.clear() if hasattr(synthetic, "_VERIFIED") else None
     assert synthetic.demo_dataset(tmp_path).meta.synthetic
     assert len(_warnings(capsys.readouterr().err)) == 1
+
+
+# --- a report built from a cache: the cache cannot change a figure, verify does not trust it -----------
+
+def _figure(report: Path, measure: str = "foyers_allocataires") -> str:
+    import csv
+
+    with open(report / "published.csv", encoding="utf-8") as stream:
+        for row in csv.DictReader(stream):
+            if (row["table_id"], row["zone_code"], row["measure"], row["year"]) == (
+                    "T01_vue_ensemble", "38548", measure, "2024"):
+                return row["value"]
+    raise AssertionError("row not found")
+
+
+def _villard_masks(cache: Path):
+    for table in sorted((cache / "masks").glob("*.parquet")):
+        cells = pd.read_parquet(table)
+        hit = (cells["zone_code"] == "38548") & (cells["measure"] == "foyers_allocataires") & (cells["year"] == 2024)
+        if hit.any():
+            yield table, cells, hit
+
+
+@pytest.fixture
+def small_report(tmp_path, geography, monkeypatch):
+    from small_dataset import make_dataset, write_params
+
+    monkeypatch.setenv("ABS_REPORT_CACHE", str(tmp_path / "cache"))
+    make_dataset(tmp_path, geography)
+    params = write_params(tmp_path / "params" / "villard.yml")
+    return tmp_path, params
+
+
+@pytest.mark.slow
+def test_a_render_never_uses_a_poisoned_mask(small_report, capfd):
+    capsys = capfd  # masks of several years are loaded in forked workers: capture the file descriptors
+    root, params = small_report
+    assert main(["render", str(params), "--outputs", str(root / "outputs")]) == 0
+    right = _figure(root / "outputs" / "38548" / "2024")
+    poisoned = 0
+    for table, _, _ in _villard_masks(root / "cache"):
+        _poison_values(table)
+        poisoned += 1
+    assert poisoned
+    capsys.readouterr()
+    assert main(["render", str(params), "--outputs", str(root / "again")]) == 0
+    assert _figure(root / "again" / "38548" / "2024") == right
+    assert _warnings(capsys.readouterr().err)
+
+
+@pytest.mark.slow
+def test_verify_detects_a_report_built_from_a_forged_cache(small_report, capsys):
+    """A forger who rewrites a mask and its checksums fools the cache, not verify."""
+    from abs_report.secrecy.mask import Protection, mask_hash, store
+
+    root, params = small_report
+    assert main(["render", str(params), "--outputs", str(root / "outputs")]) == 0
+    right = _figure(root / "outputs" / "38548" / "2024")
+    for table, cells, hit in _villard_masks(root / "cache"):
+        cells.loc[hit, "value"] = cells.loc[hit, "value"] * 2
+        meta = json.loads(table.with_suffix(".json").read_text(encoding="utf-8"))
+        store(table, table.with_suffix(".json"),
+              Protection(cells, meta["passes"], meta["rules_version"], mask_hash(cells)))
+    assert main(["render", str(params), "--outputs", str(root / "forged")]) == 0
+    forged = root / "forged" / "38548" / "2024"
+    assert _figure(forged) != right, "the forgery took: the report is wrong"
+    capsys.readouterr()
+    assert main(["verify", str(forged)]) == 1
+    out = capsys.readouterr().out
+    assert "PAS reproduit" in out and right in out
+    assert main(["verify", str(root / "outputs" / "38548" / "2024")]) == 0, "the good report still verifies"
+
+
+# --- a dataset that does not cover the territory ----------------------------------------------------------
+
+def test_a_dataset_without_the_territory_is_refused(tmp_path, geography, capsys):
+    from small_dataset import VILLARD, make_dataset, write_params
+
+    make_dataset(tmp_path, geography, skip_commune=VILLARD)
+    params = write_params(tmp_path / "params" / "villard.yml")
+    assert main(["render", str(params), "--outputs", str(tmp_path / "outputs")]) == 2
+    err = capsys.readouterr().err
+    assert str(params) in err and "'data'" in err and "'../data'" in err and VILLARD in err and "2024" in err, err
+    assert "Traceback" not in err and not (tmp_path / "outputs").exists()
+
+
+def test_a_comparison_zone_absent_from_the_dataset_is_noted(tmp_path, geography, capsys):
+    from abs_report.pipeline import read_report_params
+    from small_dataset import make_dataset, write_params
+
+    make_dataset(tmp_path, geography)
+    params = write_params(tmp_path / "params" / "villard.yml",
+                          comparison_zones=[("commune", "38185"), ("departement", "38")])
+    read_report_params(params, geography)
+    err = capsys.readouterr().err
+    assert "38185" in err and "zone de comparaison" in err and "note" in err, err
+    assert "departement 38" not in err, "Isère is summed from the imported communes"
