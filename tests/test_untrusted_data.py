@@ -365,3 +365,73 @@ def test_a_comparison_zone_absent_from_the_dataset_is_noted(tmp_path, geography,
     err = capsys.readouterr().err
     assert "38185" in err and "zone de comparaison" in err and "note" in err, err
     assert "departement 38" not in err, "Isère is summed from the imported communes"
+
+
+# --- a forged dataset folder ---------------------------------------------------------------------------------
+
+def _forge(folder: Path, how: str) -> None:
+    meta, parquet = folder / "dataset.json", folder / "observations.parquet"
+    if how == "meta_garbage":
+        meta.write_bytes(b"{not json \xff")
+    elif how == "meta_list":
+        meta.write_text("[1, 2]", encoding="utf-8")
+    elif how == "meta_wrong_types":
+        raw = json.loads(meta.read_text(encoding="utf-8"))
+        raw.update(years="2024", synthetic="yes", inputs=[{"path": 3}])
+        meta.write_text(json.dumps(raw), encoding="utf-8")
+    elif how == "meta_unknown_key":
+        raw = json.loads(meta.read_text(encoding="utf-8"))
+        raw["output_dir"] = "/etc"
+        meta.write_text(json.dumps(raw), encoding="utf-8")
+    elif how == "meta_missing":
+        meta.unlink()
+    elif how == "parquet_missing":
+        parquet.unlink()
+    elif how == "parquet_garbage":
+        parquet.write_bytes(b"PAR1" + b"\x00" * 100 + b"PAR1")
+    elif how == "parquet_truncated":
+        parquet.write_bytes(parquet.read_bytes()[:200])
+    elif how == "value_as_text":
+        obs = pd.read_parquet(parquet)
+        obs["value"] = obs["value"].astype(str)
+        obs.to_parquet(parquet, index=False)
+    elif how == "column_missing":
+        pd.read_parquet(parquet).drop(columns=["measure"]).to_parquet(parquet, index=False)
+    elif how == "negative_and_unknown":
+        obs = pd.read_parquet(parquet)
+        obs.loc[obs.index[:3], "value"] = -4.0
+        obs.loc[obs.index[3:5], "measure"] = "<script>"
+        obs.to_parquet(parquet, index=False)
+    elif how == "folder_is_a_file":
+        import shutil
+
+        shutil.rmtree(folder)
+        folder.write_text("not a folder", encoding="utf-8")
+
+
+FORGERIES = ["meta_garbage", "meta_list", "meta_wrong_types", "meta_unknown_key", "meta_missing", "parquet_missing",
+             "parquet_garbage", "parquet_truncated", "value_as_text", "column_missing", "negative_and_unknown",
+             "folder_is_a_file"]
+
+
+@pytest.fixture(scope="module")
+def pristine_dataset(tmp_path_factory, geography):
+    from small_dataset import make_dataset
+
+    return make_dataset(tmp_path_factory.mktemp("pristine"), geography)
+
+
+@pytest.mark.parametrize("how", FORGERIES)
+def test_a_forged_dataset_folder_is_refused_with_exit_2(pristine_dataset, tmp_path, capsys, how):
+    import shutil
+
+    from small_dataset import write_params
+
+    shutil.copytree(pristine_dataset, tmp_path / "data")
+    _forge(tmp_path / "data", how)
+    params = write_params(tmp_path / "params" / "villard.yml")
+    assert main(["render", str(params), "--outputs", str(tmp_path / "outputs")]) == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and "'../data'" in err and "'data'" in err, err
+    assert len(err.splitlines()) <= 3, err
+    assert not (tmp_path / "outputs").exists()
