@@ -435,3 +435,23 @@ def test_a_forged_dataset_folder_is_refused_with_exit_2(pristine_dataset, tmp_pa
     assert "Traceback" not in err and "'../data'" in err and "'data'" in err, err
     assert len(err.splitlines()) <= 3, err
     assert not (tmp_path / "outputs").exists()
+
+
+def test_a_batch_cut_is_stored_without_pickle_and_rebuilt_when_damaged(geography, tmp_path, monkeypatch, capsys,
+                                                                       pristine_dataset):
+    from abs_report import batch
+    from abs_report.observations import load
+
+    dataset = load(pristine_dataset)
+    monkeypatch.setattr(batch, "dataset_for", lambda data, base: dataset)
+    params = type("P", (), {"data": "x", "source": str(tmp_path / "p.yml")})()
+    zones = [("commune", "38548"), ("epci", "243801024")]
+    path = tmp_path / "cut"
+    first, kept = batch._load_or_cut(params, zones, geography, path)
+    files = sorted(p.name for p in tmp_path.iterdir())
+    assert files == ["cut.json", "cut.json.sha256", "cut.parquet", "cut.parquet.sha256"], files
+    _poison_values(path.with_suffix(".parquet"))
+    capsys.readouterr()
+    again, kept_again = batch._load_or_cut(params, zones, geography, path)
+    pd.testing.assert_frame_equal(again.observations, first.observations)
+    assert kept_again == kept and len(_warnings(capsys.readouterr().err)) == 1
