@@ -455,3 +455,15 @@ def test_a_batch_cut_is_stored_without_pickle_and_rebuilt_when_damaged(geography
     again, kept_again = batch._load_or_cut(params, zones, geography, path)
     pd.testing.assert_frame_equal(again.observations, first.observations)
     assert kept_again == kept and len(_warnings(capsys.readouterr().err)) == 1
+
+
+@pytest.mark.parametrize("option", ["file", "--population", "--mapping"])
+def test_a_device_given_as_an_input_file_is_refused_not_read_for_ever(tmp_path, capsys, option):
+    data = tmp_path / "data.csv"
+    data.write_text(f"{CAF_HEADER}\n2022-12;38185;Grenoble;51135;91305\n", encoding="utf-8")
+    args = ["data", "import", "/dev/zero" if option == "file" else str(data), "--into", str(tmp_path / "out")]
+    if option != "file":
+        args += [option, "/dev/zero"]
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert "/dev/zero" in err and "Traceback" not in err, err

@@ -28,6 +28,7 @@ from pandera.errors import SchemaErrors
 
 from ..errors import InputError, Problem
 from ..geography import Geography
+from ..paths import checked_input_file
 
 MIN_YEAR = 2000
 """Oldest year accepted: data.caf.fr series start in the late 2000s."""
@@ -76,6 +77,7 @@ class Text:
 
 def decode(path: Path) -> str:
     """The file as text: UTF-8 with or without BOM, else a problem naming the line."""
+    checked_input_file(path, "fichier de données")  # /dev/zero would be read for ever
     try:
         raw = path.read_bytes()
     except OSError as exc:

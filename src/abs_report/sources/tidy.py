@@ -29,6 +29,7 @@ from ..catalogue import MEASURES, RELATIONS
 from ..errors import InputError, Problem
 from ..geography import Geography
 from ..observations import SOURCE_LEVELS
+from ..paths import checked_input_file
 from . import reading
 from .reading import SourceRows, Text
 
@@ -61,6 +62,7 @@ def load_mapping(path: Path | None) -> Mapping:
     if path is None:
         return Mapping()
     name = str(path)
+    checked_input_file(Path(path), "fichier de correspondance")
     try:
         raw = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
