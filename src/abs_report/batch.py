@@ -53,7 +53,7 @@ LEVELS = ("commune", "epci", "departement")
 FINGERPRINT_FILE = ".fingerprint.json"
 """Comma-separated zone codes whose build fails on purpose (to test failure handling)."""
 SCRATCH_DIR = ".batch-work"
-CUT_FORMAT = "1"
+CUT_FORMAT = "2"
 """Bump when :func:`_cut` changes what it keeps."""
 DEFAULT_RECIPIENT = "Caf de l'Isère : analyse des besoins sociaux du territoire"
 DEFAULT_PURPOSE = "Analyse des besoins sociaux {year} : diagnostic des familles allocataires du territoire"
@@ -316,7 +316,7 @@ def scoped(params: ReportParams, geography: Geography):
                                     sort_keys=True).encode()).hexdigest()[:32]
     with _lock:
         if key not in _scoped:
-            _scoped[key] = _load_or_cut(params, zones, geography, Path(cache_dir()) / "batch-scopes" / f"{key}.pkl")
+            _scoped[key] = _load_or_cut(params, zones, geography, Path(cache_dir()) / "batch-scopes" / key)
         cut, kept = _scoped[key]
     wanted = {z.key for z in params.zones if z.level != "aggregation"}
     members = {("commune", c) for z in params.zones if z.level == "aggregation" for c in z.members}
@@ -326,20 +326,53 @@ def scoped(params: ReportParams, geography: Geography):
 
 
 def _load_or_cut(params: ReportParams, zones, geography: Geography, path: Path):
-    import pickle
+    """The cut, from ``path.parquet`` + ``path.json`` when they match their SHA-256, else made and stored.
+
+    Parquet and JSON, never pickle: a cache folder may be shared, and a cache file
+    must not be able to run code. A damaged entry is rebuilt with a warning.
+    """
+    import io
+
+    from . import checked_cache as cc
+
+    table, meta = path.with_suffix(".parquet"), path.with_suffix(".json")
+    cached = _read_cut(table, meta)
+    if cached is not None:
+        return cached
+    dataset, kept = _cut(dataset_for(params.data_ref), zones, geography)
+    buffer = io.BytesIO()
+    dataset.observations.to_parquet(buffer, index=False)
+    cc.write_checked(table, buffer.getvalue())
+    cc.write_checked(meta, json.dumps({"meta": dataset.meta.to_json(), "kept": sorted(map(list, kept))},
+                                      ensure_ascii=False).encode("utf-8"))
+    return dataset, kept
+
+
+def _read_cut(table: Path, meta: Path):
+    import io
+
+    import pandas as pd
+
+    from . import checked_cache as cc
+    from .observations import Dataset, DatasetMeta
 
     try:
-        with open(path, "rb") as stream:
-            return pickle.load(stream)
-    except (OSError, EOFError, pickle.UnpicklingError):
-        pass
-    value = _cut(dataset_for(params.data_ref), zones, geography)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-    with open(tmp, "wb") as stream:
-        pickle.dump(value, stream, protocol=pickle.HIGHEST_PROTOCOL)
-    os.replace(tmp, path)
-    return value
+        raw_obs, raw_meta = cc.read_checked(table), cc.read_checked(meta)
+        if raw_obs is None and raw_meta is None:
+            return None
+        if raw_obs is None or raw_meta is None:
+            raise cc.DamagedCache("entrée incomplète")
+        info = json.loads(raw_meta.decode("utf-8"))
+        obs = pd.read_parquet(io.BytesIO(raw_obs))
+        obs["zone_code"] = obs["zone_code"].astype(str)
+        return Dataset(DatasetMeta.from_json(info["meta"]), obs), {tuple(k) for k in info["kept"]}
+    except cc.DamagedCache as exc:
+        reason = str(exc)
+    except Exception as exc:  # noqa: BLE001 - any entry that does not decode is rebuilt
+        reason = f"illisible ({type(exc).__name__})"
+    cc.warn("découpage du jeu de données", table, reason)
+    cc.discard(table, meta)
+    return None
 
 
 def _cut(dataset, zones, geography: Geography):
@@ -486,15 +519,16 @@ def close_kernel_pools() -> None:
 
 
 def _retryable(exc: BaseException) -> bool:
-    """Kernel start-up races and dead kernels deserve a second try; a failing cell does not."""
-    from .execute import ExecutionError
+    """Kernel start-up races, dead kernels and timeouts deserve a second try; a failing cell does not.
+
+    By type (nbclient's, and :class:`~abs_report.execute.KernelLost` that wraps them), never by message.
+    """
+    from nbclient.exceptions import CellTimeoutError, DeadKernelError
+
+    from .execute import KernelLost
     from .kernels import KernelStartError
 
-    if isinstance(exc, ExecutionError):
-        return False
-    return (isinstance(exc, (KernelStartError, TimeoutError))
-            or type(exc).__name__ in ("DeadKernelError", "CellTimeoutError")
-            or "kernel" in str(exc).lower())
+    return isinstance(exc, (KernelStartError, KernelLost, DeadKernelError, CellTimeoutError))
 
 
 def _build(job: Job, timings: dict) -> Path:

@@ -16,13 +16,18 @@ from pathlib import Path
 
 from traitlets import default
 
+from .errors import BuildFailed
 from .paths import project_file
 
 NOTEBOOK = project_file("notebooks", "report.ipynb")
 
 
-class ExecutionError(RuntimeError):
+class ExecutionError(BuildFailed, RuntimeError):
     """The notebook failed; the partly executed notebook is kept for diagnosis."""
+
+
+class KernelLost(ExecutionError):
+    """The kernel died or a cell ran out of time: unlike a failing cell, worth a retry."""
 
 
 def execute(output: Path, parameters: dict[str, str], notebook: Path = NOTEBOOK, kernel=None) -> Path:
@@ -36,6 +41,7 @@ def execute(output: Path, parameters: dict[str, str], notebook: Path = NOTEBOOK,
         one. The caller shuts ``kernel`` down.
     """
     import papermill as pm
+    from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
     bad = {k: type(v).__name__ for k, v in parameters.items() if not isinstance(v, str)}
     if bad:
@@ -57,9 +63,25 @@ def execute(output: Path, parameters: dict[str, str], notebook: Path = NOTEBOOK,
                                 progress_bar=False, log_output=False, request_save_on_cell_execute=False,
                                 **options)
         except pm.PapermillExecutionError as exc:
-            raise ExecutionError(f"notebook failed in cell {exc.exec_count}: {exc.ename}: {exc.evalue} "
-                                 f"(executed notebook kept at {output})") from exc
+            raise ExecutionError(f"le carnet du rapport a échoué à la cellule {exc.exec_count} : "
+                                 f"{exc.ename}: {exc.evalue}") from exc
+        except DeadKernelError as exc:
+            raise KernelLost("le noyau Python qui exécutait le carnet du rapport s'est arrêté "
+                             "(mémoire insuffisante ?)") from exc
+        except CellTimeoutError as exc:
+            raise KernelLost("une cellule du carnet du rapport a dépassé le temps imparti") from exc
     return output
+
+
+async def interrupt_unless_shutting_down(manager, interrupt) -> None:
+    """``manager``'s interrupt, except the SIGINT jupyter_client sends before every shutdown.
+
+    The notebook has finished when we shut its kernel down; that SIGINT only made
+    the kernel print ``[IPKernelApp] ERROR | KeyboardInterrupt caught in kernel``
+    on the terminal of a successful render when it landed during a message.
+    """
+    if not manager.shutting_down:
+        await interrupt()
 
 
 @contextmanager
@@ -86,6 +108,9 @@ def _private_sockets(options: dict):
         @default("ip")
         def _private_socket_prefix(self):
             return str(folder / "kernel")
+
+        async def _async_interrupt_kernel(self):
+            await interrupt_unless_shutting_down(self, super()._async_interrupt_kernel)
 
     options["kernel_manager_class"] = PrivateSocketKernelManager
     try:

@@ -38,6 +38,8 @@ from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
 
+from .errors import BuildFailed
+
 WARM_IMPORTS = ("abs_report.figures.view", "IPython", "ipykernel.kernelapp", "ipykernel.ipkernel",
                 "ipykernel.zmqshell", "IPython.display",
                 # What every kernel imported again when it started or ran a report (sys.modules of
@@ -55,7 +57,7 @@ SINGLE_THREAD_ENV = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_N
 PR_SET_PDEATHSIG = 1
 
 
-class KernelStartError(RuntimeError):
+class KernelStartError(BuildFailed, RuntimeError):
     """A kernel could not be started (worth a retry: the next attempt gets a new process)."""
 
 
@@ -279,6 +281,11 @@ def _forked_kernel_manager_class():
             kc = super().client(**kwargs)
             self.clients.append(kc)
             return kc
+
+        async def _async_interrupt_kernel(self):
+            from .execute import interrupt_unless_shutting_down
+
+            await interrupt_unless_shutting_down(self, super()._async_interrupt_kernel)
 
         async def _async_launch_kernel(self, kernel_cmd, **kw):
             provisioner = self.provisioner
