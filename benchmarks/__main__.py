@@ -111,11 +111,11 @@ def _check_markdown(notebook: Path) -> None:
 
     import nbformat
 
-    from abs_report import render
+    from abs_report.render import markdown
 
-    clean = render.presentable_notebook(nbformat.read(notebook, as_version=4), Path(tempfile.mkdtemp()))
-    ours = re.sub(r"\n{3,}", "\n\n", render._cells_markdown(clean)).strip() + "\n"
-    if ours != render._nbconvert_markdown(clean):
+    clean = markdown.presentable_notebook(nbformat.read(notebook, as_version=4), Path(tempfile.mkdtemp()))
+    ours = re.sub(r"\n{3,}", "\n\n", markdown._cells_markdown(clean)).strip() + "\n"
+    if ours != markdown._nbconvert_markdown(clean):
         raise SystemExit(f"Markdown différent de celui de nbconvert : {notebook}")
 
 

@@ -140,7 +140,8 @@ def test_a_pandoc_failure_ends_in_a_french_message_and_status_3(small, monkeypat
     broken = tmp_path / "pandoc"
     broken.write_text("#!/bin/sh\necho 'pandoc: out of memory' >&2\nexit 83\n")
     broken.chmod(0o755)
-    monkeypatch.setattr(render, "PANDOC", render.PandocProcess())
+    # pandoc_editions sends its request to the process named in its own module.
+    monkeypatch.setattr(render.pandoc, "PANDOC", render.PandocProcess())
     monkeypatch.setattr(pypandoc, "get_pandoc_path", lambda: str(broken))
     status, err, report = _render(small, capsys)
     _assert_failed_build(status, err, report, "pandoc")
@@ -151,9 +152,9 @@ def test_a_typst_failure_ends_in_a_french_message_and_status_3(small, monkeypatc
     from abs_report import render
 
     template = tmp_path / "report.typ"
-    template.write_text(render.TYPST_TEMPLATE.read_text(encoding="utf-8") + "\n#let broken = (\n",
+    template.write_text(render.typst_pdf.TYPST_TEMPLATE.read_text(encoding="utf-8") + "\n#let broken = (\n",
                         encoding="utf-8")
-    monkeypatch.setattr(render, "TYPST_TEMPLATE", template)
+    monkeypatch.setattr(render.typst_pdf, "TYPST_TEMPLATE", template)
     status, err, report = _render(small, capsys, formats=("pdf",))
     _assert_failed_build(status, err, report, "Typst")
 
