@@ -12,12 +12,12 @@ import datetime as dt
 import json
 import os
 import shutil
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
+from . import atomic
 from . import formatting as fmt
 from . import published as pub
 from . import secrecy
@@ -114,6 +114,13 @@ def protect_for(params: ReportParams, dataset: Dataset, geography: Geography, ye
 _FORKED: tuple = ()  # (params, dataset, geography) inherited by forked mask workers
 
 
+def _mask_worker_start(parent: int) -> None:
+    """A forked mask worker (about 430 MB) must not outlive the process that wants its mask."""
+    from .orphans import die_with_parent
+
+    die_with_parent(parent)
+
+
 def _protect_forked(year: int):
     params, dataset, geography = _FORKED
     return protect_for(params, dataset, geography, year)
@@ -136,7 +143,8 @@ def protect_years(params: ReportParams, dataset: Dataset, geography: Geography,
     global _FORKED
     _FORKED = (params, dataset, geography)
     try:
-        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"),
+                                 initializer=_mask_worker_start, initargs=(os.getpid(),)) as pool:
             return dict(zip(years, pool.map(_protect_forked, years)))
     finally:
         _FORKED = ()
@@ -293,15 +301,8 @@ def build_files(prepared: Prepared, scratch: Path, renderer: str = "builtin",
 
 
 def publish(scratch: Path, target: Path) -> None:
-    """Move a complete report folder into place, replacing the previous one only now."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    old = None
-    if target.exists():
-        old = target.with_name(f".{target.name}.old-{os.getpid()}")
-        os.replace(target, old)
-    os.replace(scratch, target)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
+    """Swap a complete report folder into place in one step (see :mod:`abs_report.atomic`)."""
+    atomic.publish_folder(scratch, target)
 
 
 def render_report(path: Path | str, *, renderer: str = "builtin", root: Path | None = None,
@@ -311,8 +312,8 @@ def render_report(path: Path | str, *, renderer: str = "builtin", root: Path | N
     params, dataset = read_report_params(Path(path), geography)
     prepared = prepare(params, dataset, geography)
     target = output_folder(params, root)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    scratch = Path(tempfile.mkdtemp(prefix=f".{params.territory.code}-{params.year}-", dir=target.parent))
+    atomic.recover(target.parent)  # scratch folders of renders killed earlier
+    scratch = atomic.scratch_folder(target)
     try:
         build_files(prepared, scratch, renderer)
         publish(scratch, target)

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..atomic import write_file
 from ..catalogue import MEASURES
 from ..geography import Geography, Zone
 from . import primary as st
@@ -168,19 +167,8 @@ def load_or_protect(dataset_folder_or_key: str, observations: pd.DataFrame, year
             return Protection(cells, info["passes"], info["rules_version"], info["mask_hash"])
     protection = protect(observations, year, zones, geography, rules, aggregations)
     folder.mkdir(parents=True, exist_ok=True)
-    _atomic_write(table, lambda p: protection.cells.to_parquet(p, index=False))
-    _atomic_write(meta, lambda p: Path(p).write_text(json.dumps(
-        {"mask_hash": protection.mask_hash, "rules_version": protection.rules_version,
-         "passes": protection.passes}, indent=2, sort_keys=True), encoding="utf-8"))
+    # Atomic: a worker killed mid-write leaves no partial file (only a leftover named after its pid).
+    write_file(table, lambda p: protection.cells.to_parquet(p, index=False))
+    write_file(meta, json.dumps({"mask_hash": protection.mask_hash, "rules_version": protection.rules_version,
+                                 "passes": protection.passes}, indent=2, sort_keys=True))
     return protection
-
-
-def _atomic_write(path: Path, write) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=path.suffix)
-    os.close(fd)
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
