@@ -26,10 +26,9 @@ from pathlib import Path
 
 from . import manifest as mf
 from . import published as pub
+from .atomic import scratch_folder
 from .errors import InputError, Problem
 from .verify import CellChange, compare_published, published_rows, write_params, zone_names
-
-SCRATCH_PREFIX = ".reissue-"
 
 
 @dataclass(frozen=True)
@@ -123,7 +122,8 @@ def reissue_one(folder: Path, recorded: dict, corrected: Path, day: dt.date, geo
     if not changes:
         return None
     # Built beside the report folder (same depth), so the manifest's relative paths hold once moved.
-    scratch = Path(tempfile.mkdtemp(prefix=f"{SCRATCH_PREFIX}{folder.name}-", dir=folder.parent))
+    # Named after this process, so that the next run removes it after a kill (abs_report.atomic).
+    scratch = scratch_folder(folder)
     try:
         params_path = write_params(recorded, corrected, scratch / f"params-v{version}.yml",
                                    folder_of_data=scratch)
