@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..atomic import write_file
+from ..atomic import recover, write_file
 from ..catalogue import MEASURES
 from ..geography import Geography, Zone
 from . import primary as st
@@ -167,6 +167,7 @@ def load_or_protect(dataset_folder_or_key: str, observations: pd.DataFrame, year
             return Protection(cells, info["passes"], info["rules_version"], info["mask_hash"])
     protection = protect(observations, year, zones, geography, rules, aggregations)
     folder.mkdir(parents=True, exist_ok=True)
+    recover(folder)  # temporary files of workers killed while writing
     # Atomic: a worker killed mid-write leaves no partial file (only a leftover named after its pid).
     write_file(table, lambda p: protection.cells.to_parquet(p, index=False))
     write_file(meta, json.dumps({"mask_hash": protection.mask_hash, "rules_version": protection.rules_version,
