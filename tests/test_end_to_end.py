@@ -48,7 +48,9 @@ def _flat(text: str) -> str:
 def test_output_folder_contract(report):
     for name in ("report.pdf", "report.html", "report.ipynb", "published.csv", "tables.xlsx", "manifest.json"):
         assert (report / name).stat().st_size > 0, name
-    leftovers = [p.name for p in report.parent.iterdir() if p.name.startswith(".")]
+    # The lock file of the report folder stays (abs_report.atomic); nothing else hidden may.
+    leftovers = [p.name for p in report.parent.iterdir()
+                 if p.name.startswith(".") and p.name != f".{report.name}.lock"]
     assert leftovers == [], "scratch folders left behind"
 
 

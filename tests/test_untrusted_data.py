@@ -3,7 +3,7 @@
 A number misread on import, a short row or a poisoned cache gives a wrong
 report without a word; each case here must instead end in a clear error
 (exit 2, nothing written) or, for a cache, in a rebuilt artefact and the right
-figure. See docs/SECURITY-data.md.
+figure. See docs/SECURITY.md.
 """
 
 from __future__ import annotations

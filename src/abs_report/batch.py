@@ -42,6 +42,7 @@ from pathlib import Path
 import numpy as np
 
 from . import __version__
+from .atomic import scratch_folder, write_file
 from .dataref import DataRef
 from .errors import InputError, Problem
 from .geography import Geography, UnknownZone, Zone, load_geography
@@ -239,10 +240,7 @@ def params_file_for(zone: Zone, year: int, root: Path, defaults: Defaults = Defa
     except OSError:
         pass
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
-    return path
+    return write_file(path, text)
 
 
 # --- per-process caches -----------------------------------------------------------------
@@ -532,7 +530,7 @@ def _retryable(exc: BaseException) -> bool:
 
 
 def _build(job: Job, timings: dict) -> Path:
-    from .pipeline import build_report, evolution_years, output_folder, prepare, publish, scratch_folder
+    from .pipeline import build_report, evolution_years, output_folder, prepare, publish
 
     tick = time.perf_counter()
     geography = load_geography()
@@ -552,8 +550,7 @@ def _build(job: Job, timings: dict) -> Path:
         scratch = kernel.cwd
     else:
         kernel = None
-        target.parent.mkdir(parents=True, exist_ok=True)
-        scratch = scratch_folder(target.parent, f".{job.code}-")
+        scratch = scratch_folder(target)
     timings["kernel_wait"] = time.perf_counter() - tick
     _local.current = scratch
     try:
@@ -650,8 +647,14 @@ def prewarm(jobs: Sequence[Job]) -> None:
 OnResult = Callable[[JobResult], None]
 
 
-def _worker_init() -> None:
-    """Pool worker start: Ctrl-C belongs to the batch; SIGTERM cleans up before exiting."""
+def _worker_init(parent: int | None = None) -> None:
+    """Pool worker start: Ctrl-C belongs to the batch; SIGTERM cleans up before exiting.
+
+    A worker dies with the batch (``kill -9`` of the batch runs none of its clean-up).
+    """
+    from .orphans import die_with_parent
+
+    die_with_parent(parent)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
     def terminate(signum, frame):
@@ -680,7 +683,7 @@ def run_local(jobs: Sequence[Job], workers: int, on_result: OnResult,
     if not jobs:
         return
     pool = ProcessPoolExecutor(max_workers=max(1, min(workers, len(jobs))), mp_context=mp.get_context("spawn"),
-                               initializer=_worker_init)
+                               initializer=_worker_init, initargs=(os.getpid(),))
     pending = {pool.submit(build_job, job): job for job in jobs}
     try:
         while pending:
@@ -778,6 +781,16 @@ def default_workers() -> int:
     return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
 
 
+def _recover_leftovers(root: Path) -> None:
+    """What batches and renders killed earlier left: scratch folders, temporary files, kernel folders."""
+    from .atomic import recover_outputs
+    from .orphans import recover_private_folders
+
+    recover_outputs(root)
+    recover_outputs(root / SCRATCH_DIR)
+    recover_private_folders()
+
+
 def run_batch(jobs: Sequence[Job], *, root: Path, force: bool = False, executor: str = "local",
               workers: int | None = None, scheduler: str | None = None, reporter=None,
               context: dict | None = None) -> Outcome:
@@ -786,6 +799,7 @@ def run_batch(jobs: Sequence[Job], *, root: Path, force: bool = False, executor:
 
     start = time.perf_counter()
     root = Path(root)
+    _recover_leftovers(root)
     todo, skipped, failed = triage(jobs, force)
     reporter = reporter or make_reporter(len(jobs))
     results: list[JobResult] = []
@@ -837,10 +851,7 @@ def write_summary(outcome: Outcome, root: Path, context: dict) -> Path:
         "reports": [_result_json(r) for r in outcome.results],
     }
     root.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(payload, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
-    return path
+    return write_file(path, json.dumps(payload, ensure_ascii=False, indent=2) + "\n")
 
 
 # --- progress -----------------------------------------------------------------------------

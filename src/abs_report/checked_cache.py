@@ -10,7 +10,7 @@ parse) is discarded with one French warning on stderr and rebuilt by the
 caller: never a crash, never a wrong figure.
 
 The sidecar detects damage, not a forger who rewrites both files: ``verify``
-therefore rebuilds what it relies on in a private cache (docs/SECURITY-data.md).
+therefore rebuilds what it relies on in a private cache (docs/SECURITY.md).
 """
 
 from __future__ import annotations
@@ -19,8 +19,9 @@ import hashlib
 import os
 import shutil
 import sys
-import tempfile
 from pathlib import Path
+
+from .atomic import write_file
 
 SIDECAR_SUFFIX = ".sha256"
 
@@ -43,27 +44,15 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write ``data`` to a temporary file beside ``path``, then rename it into place."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as stream:
-            stream.write(data)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-
-
 def write_checked(path: Path, data: bytes) -> None:
     """Write ``data`` and its sidecar (file first: a file without sidecar is never trusted)."""
-    atomic_write_bytes(path, data)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_file(path, data)
     write_sidecar(path, hashlib.sha256(data).hexdigest())
 
 
 def write_sidecar(path: Path, digest: str) -> None:
-    atomic_write_bytes(sidecar(path), (digest + "\n").encode("ascii"))
+    write_file(sidecar(path), (digest + "\n").encode("ascii"))
 
 
 def recorded_digest(path: Path) -> str:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -98,7 +97,12 @@ def _private_sockets(options: dict):
         return
     from jupyter_client.manager import AsyncKernelManager
 
-    folder = Path(tempfile.mkdtemp(prefix="abs-k-"))  # 0700; short: socket paths max 107 bytes
+    from .orphans import private_folder, recover_private_folders
+
+    recover_private_folders()  # those of renders killed earlier
+    # 0700, named after this process; short: socket paths max 107 bytes. The connection
+    # file (it holds the HMAC key) goes there too, not in Jupyter's runtime folder.
+    folder = private_folder()
 
     class PrivateSocketKernelManager(AsyncKernelManager):
         @default("transport")
@@ -111,6 +115,10 @@ def _private_sockets(options: dict):
 
         async def _async_interrupt_kernel(self):
             await interrupt_unless_shutting_down(self, super()._async_interrupt_kernel)
+
+        @default("connection_file")
+        def _private_connection_file(self):
+            return str(folder / "kernel.json")
 
     options["kernel_manager_class"] = PrivateSocketKernelManager
     try:

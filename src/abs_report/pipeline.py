@@ -13,12 +13,12 @@ import os
 import re
 import shutil
 import sys
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
+from . import atomic
 from . import formatting as fmt
 from . import published as pub
 from . import secrecy
@@ -157,6 +157,13 @@ def protect_for(params: ReportParams, dataset: Dataset, geography: Geography, ye
 _FORKED: tuple = ()  # (params, dataset, geography, cache) inherited by forked mask workers
 
 
+def _mask_worker_start(parent: int) -> None:
+    """A forked mask worker (about 430 MB) must not outlive the process that wants its mask."""
+    from .orphans import die_with_parent
+
+    die_with_parent(parent)
+
+
 def _protect_forked(year: int):
     params, dataset, geography, cache = _FORKED
     return protect_for(params, dataset, geography, year, cache)
@@ -179,7 +186,8 @@ def protect_years(params: ReportParams, dataset: Dataset, geography: Geography,
     global _FORKED
     _FORKED = (params, dataset, geography, cache)
     try:
-        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"),
+                                 initializer=_mask_worker_start, initargs=(os.getpid(),)) as pool:
             return dict(zip(years, pool.map(_protect_forked, years)))
     finally:
         _FORKED = ()
@@ -357,37 +365,9 @@ def build_report(prepared: Prepared, scratch: Path, *, renderer: str = "builtin"
     return {name: scratch / name for name in OUTPUT_FILES if (scratch / name).exists()}
 
 
-def _umask() -> int:
-    """The process umask, read without changing it (``os.umask`` sets it, racing other threads)."""
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("Umask:"):
-                return int(line.split()[1], 8)
-    except (OSError, ValueError):
-        pass
-    return 0o022
-
-
-def scratch_folder(parent: Path, prefix: str) -> Path:
-    """A fresh scratch folder in ``parent`` with an ordinary folder's mode (0755 under umask 022).
-
-    ``mkdtemp`` makes it 0700; published as the report folder, it would stay unreadable to others.
-    """
-    scratch = Path(tempfile.mkdtemp(prefix=prefix, dir=parent))
-    scratch.chmod(0o777 & ~_umask())
-    return scratch
-
-
 def publish(scratch: Path, target: Path) -> None:
-    """Move a complete report folder into place, replacing the previous one only now."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    old = None
-    if target.exists():
-        old = target.with_name(f".{target.name}.old-{os.getpid()}")
-        os.replace(target, old)
-    os.replace(scratch, target)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
+    """Swap a complete report folder into place in one step (see :mod:`abs_report.atomic`)."""
+    atomic.publish_folder(scratch, target)
 
 
 def render_report(path: Path | str, *, renderer: str = "builtin", root: Path | None = None,
@@ -397,8 +377,8 @@ def render_report(path: Path | str, *, renderer: str = "builtin", root: Path | N
     params, dataset = read_report_params(Path(path), geography)
     prepared = prepare(params, dataset, geography)
     target = output_folder(params, root)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    scratch = scratch_folder(target.parent, f".{params.territory.code}-{params.year}-")
+    atomic.recover(target.parent)  # scratch folders of renders killed earlier
+    scratch = atomic.scratch_folder(target)
     try:
         build_report(prepared, scratch, renderer=renderer)
         publish(scratch, target)

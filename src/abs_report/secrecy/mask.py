@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from .. import checked_cache as cc
+from ..atomic import recover
 from ..catalogue import MEASURES
 from ..errors import BuildFailed
 from ..geography import Geography, Zone
@@ -173,6 +174,8 @@ def load_or_protect(dataset_folder_or_key: str, observations: pd.DataFrame, year
     if cached is not None:
         return cached
     protection = protect(observations, year, zones, geography, rules, aggregations)
+    folder.mkdir(parents=True, exist_ok=True)
+    recover(folder)  # temporary files of workers killed while writing
     store(table, meta, protection)
     return protection
 
