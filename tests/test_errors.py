@@ -265,7 +265,7 @@ def test_broken_pipe_exits_quietly(tmp_path):
 def test_a_batch_retries_dead_kernels_and_timeouts_by_type_never_by_message():
     from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
-    from abs_report.batch import _retryable
+    from abs_report.batch.worker import _retryable
     from abs_report.execute import ExecutionError, KernelLost
     from abs_report.kernels import KernelStartError
 
