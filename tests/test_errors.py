@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import errno
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -157,6 +158,9 @@ def test_a_typst_failure_ends_in_a_french_message_and_status_3(small, monkeypatc
     monkeypatch.setattr(render.typst_pdf, "TYPST_TEMPLATE", template)
     status, err, report = _render(small, capsys, formats=("pdf",))
     _assert_failed_build(status, err, report, "Typst")
+    # The Typst source it names is there to read, although the build's scratch folder is gone.
+    kept = Path(re.search(r"Fichier intermédiaire conservé : (\S+)", err).group(1))
+    assert kept.is_file() and kept.name == "report.typ" and "#let broken" in kept.read_text(encoding="utf-8")
 
 
 def _suicidal_notebook(path: Path) -> Path:
