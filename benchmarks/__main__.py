@@ -6,7 +6,8 @@ where a report's time goes. ``BENCH_N`` sets the number of communes (default 20,
 at least 20 for the figures the issue asks for); ``BENCH_WORKERS`` the batch workers;
 ``BENCH_FULL=1`` also builds every report of Isère and prints the measured time (about
 10 more minutes).
-Then runs ``benchmarks.secrecy.run()`` when that module exists, unless ``BENCH_SKIP_SECRECY`` is set.
+Then runs ``benchmarks.paris.run()`` (Paris vs Grenoble, time per report) unless ``BENCH_SKIP_PARIS``
+is set, and ``benchmarks.secrecy.run()`` when that module exists, unless ``BENCH_SKIP_SECRECY`` is set.
 """
 
 from __future__ import annotations
@@ -61,6 +62,7 @@ def _timed_cpu(command: list[str], **kwargs) -> tuple[float, float]:
 def prepare_all(codes: list[str], outputs: Path):
     """Cut the dataset and protect every year once (cached), untimed for both paths."""
     from abs_report import batch
+    from abs_report.batch.data import job_params, protection_for
     from abs_report.geography import load_geography
     from abs_report.pipeline import prepare
 
@@ -69,8 +71,8 @@ def prepare_all(codes: list[str], outputs: Path):
     batch.prewarm(jobs)
     prepared = {}
     for job in jobs:
-        params, dataset = batch.job_params(job, geography)
-        prepared[job.code] = prepare(params, dataset, geography, protect=batch.protection_for)
+        params, dataset = job_params(job, geography)
+        prepared[job.code] = prepare(params, dataset, geography, protect=protection_for)
     return prepared
 
 
@@ -111,11 +113,11 @@ def _check_markdown(notebook: Path) -> None:
 
     import nbformat
 
-    from abs_report import render
+    from abs_report.render import markdown
 
-    clean = render.presentable_notebook(nbformat.read(notebook, as_version=4), Path(tempfile.mkdtemp()))
-    ours = re.sub(r"\n{3,}", "\n\n", render._cells_markdown(clean)).strip() + "\n"
-    if ours != render._nbconvert_markdown(clean):
+    clean = markdown.presentable_notebook(nbformat.read(notebook, as_version=4), Path(tempfile.mkdtemp()))
+    ours = re.sub(r"\n{3,}", "\n\n", markdown._cells_markdown(clean)).strip() + "\n"
+    if ours != markdown._nbconvert_markdown(clean):
         raise SystemExit(f"Markdown différent de celui de nbconvert : {notebook}")
 
 
@@ -222,6 +224,11 @@ def main() -> int:
     print("\nProfil d'un rapport")
     print(profile_one(next(iter(prepared.values())), work / "profile"))
 
+    if not os.environ.get("BENCH_SKIP_PARIS"):
+        from benchmarks import paris
+
+        print("\nParis (75056, ~950 IRIS) contre Grenoble, temps par rapport")
+        paris.run()
     if os.environ.get("BENCH_SKIP_SECRECY"):
         return 0
     try:

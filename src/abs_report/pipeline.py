@@ -9,20 +9,22 @@ failed run never replaces a good report.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import os
+import re
 import shutil
-import tempfile
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
+from . import atomic
 from . import formatting as fmt
 from . import published as pub
 from . import secrecy
 from .context import DatasetInfo, ReportContext, ReportZone, SecrecyInfo, ZoneRef
 from .dataref import DataRef
+from .errors import InputError, Problem
 from .execute import execute
 from .figures.text import source_line
 from .geography import Geography, Zone, article_of, load_geography, locative
@@ -50,12 +52,74 @@ def scope_departements(params: ReportParams, geography: Geography) -> list[str]:
     return secrecy.departements_needed(geography, params.zones)
 
 
-def read_report_params(path: Path, geography: Geography) -> tuple[ReportParams, Dataset]:
-    """Validate a parameter file against the geography and its dataset's years, then read its data."""
+def validate_params(path: Path, geography: Geography, cache: Path | None = None) -> ReportParams:
+    """A parameter file checked against the geography and its dataset's years (no data read yet).
+
+    ``cache`` holds the demonstration data (default :func:`~abs_report.paths.cache_dir`).
+    """
     parsed, _, _ = read_params_file(path)
-    data = DataRef.parse(parsed.data, Path(path).parent)
-    params = load_params(path, geography, data.years())
-    return params, data.load(scope_departements(params, geography))
+    return load_params(path, geography, DataRef.parse(parsed.data, Path(path).parent).years(cache))
+
+
+def validate_all(paths, geography: Geography) -> list[ReportParams]:
+    """Every parameter file checked before any is built: all their problems at once, or nothing."""
+    checked, problems = [], []
+    for path in paths:
+        try:
+            checked.append(validate_params(Path(path), geography))
+        except InputError as exc:
+            problems += exc.problems
+    if problems:
+        raise InputError(problems)
+    return checked
+
+
+def read_report_params(path: Path, geography: Geography,
+                       cache: Path | None = None) -> tuple[ReportParams, Dataset]:
+    """Validate a parameter file against the geography and its dataset's years, then read its data.
+
+    ``cache`` holds the demonstration data (default :func:`~abs_report.paths.cache_dir`).
+
+    Raises
+    ------
+    InputError
+        Bad parameters, or a dataset without any value for the territory in the report's year.
+    """
+    params = validate_params(path, geography, cache)
+    dataset = params.data_ref.load(scope_departements(params, geography), cache)
+    check_coverage(params, dataset, Path(path))
+    return params, dataset
+
+
+def _known_zones(dataset: Dataset, year: int) -> set[tuple[str, str]]:
+    """Zones with at least one known value of the data in ``year`` (the COG population excluded)."""
+    obs = dataset.observations
+    known = obs[(obs["year"] == year) & obs["value"].notna() & (obs["measure"] != "population_municipale")]
+    return set(zip(known["zone_level"], known["zone_code"].astype(str)))
+
+
+def check_coverage(params: ReportParams, dataset: Dataset, path: Path) -> None:
+    """Refuse a dataset that says nothing of the territory in the report's year; note absent comparisons.
+
+    A territory without data made an empty report with exit status 0. A
+    comparison zone without data is only noted (stderr): an import of one
+    département leaves the région and France unknown, and the report says so
+    in its tables.
+    """
+    known = _known_zones(dataset, params.year)
+    territory = params.territory
+    members = [("commune", c) for c in territory.members] if territory.level == "aggregation" else []
+    if (territory.level, territory.code) not in known and not any(m in known for m in members):
+        raise InputError(Problem(
+            str(path), f"le jeu de données ne contient aucune valeur pour le territoire "
+            f"{territory.name} ({territory.level} {territory.code}) en {params.year} : rapport impossible",
+            field="data", value=params.data))
+    for zone in params.comparison_zones:
+        zone_members = [("commune", c) for c in zone.members] if zone.level == "aggregation" else []
+        if (zone.level, zone.code) not in known and not any(m in known for m in zone_members):
+            print(f"abs-report: note : {path} : aucune valeur pour la zone de comparaison {zone.name} "
+                  f"({zone.level} {zone.code}) en {params.year} dans le jeu de données « {params.data} » : "
+                  "ses colonnes seront vides", file=sys.stderr)
 
 
 def departement_of(params: ReportParams, geography: Geography) -> str:
@@ -72,28 +136,38 @@ def departement_of(params: ReportParams, geography: Geography) -> str:
     return members.value_counts().index[0]
 
 
-def protect_for(params: ReportParams, dataset: Dataset, geography: Geography, year: int, memo=None):
+def protect_for(params: ReportParams, dataset: Dataset, geography: Geography, year: int,
+                cache: Path | None = None, memo: dict | None = None):
     """The parts of the dataset's one mask for ``year`` that this report's zones read.
 
     Every report of the dataset and year, in any batch, reads a shared zone's
-    cells from the same part (:mod:`abs_report.secrecy.linked`).
+    cells from the same part (:mod:`abs_report.secrecy.linked`). Parts are read
+    from (or stored into) ``cache/masks`` (default :func:`~abs_report.paths.cache_dir`).
     """
     return secrecy.protect_zones(dataset.meta.name, dataset.observations, year, params.zones, geography,
-                                 secrecy.load_rules(), cache_dir(), memo)
+                                 secrecy.load_rules(), cache or cache_dir(), memo)
 
 
-_FORKED: tuple = ()  # (params, dataset, geography) inherited by forked mask workers
+_FORKED: tuple = ()  # (params, dataset, geography, cache) inherited by forked mask workers
+
+
+def _mask_worker_start(parent: int) -> None:
+    """A forked mask worker (about 430 MB) must not outlive the process that wants its mask."""
+    from .orphans import die_with_parent
+
+    die_with_parent(parent)
 
 
 def _protect_forked(year: int):
-    params, dataset, geography = _FORKED
-    return _earlier_year_or_none(protect_for, params, dataset, geography, year)
+    params, dataset, geography, cache = _FORKED
+    return _earlier_year_or_none(protect_for, params, dataset, geography, year, cache)
 
 
-def _earlier_year_or_none(protect, params: ReportParams, dataset: Dataset, geography: Geography, year: int):
+def _earlier_year_or_none(protect, params: ReportParams, dataset: Dataset, geography: Geography, year: int,
+                          *args):
     """The year's mask; ``None`` for a past year whose secondary suppression leaves a cell unprotected."""
     try:
-        return protect(params, dataset, geography, year)
+        return protect(params, dataset, geography, year, *args)
     except secrecy.UnprotectedCells:
         if year == params.year:
             raise
@@ -101,7 +175,7 @@ def _earlier_year_or_none(protect, params: ReportParams, dataset: Dataset, geogr
 
 
 def protect_years(params: ReportParams, dataset: Dataset, geography: Geography,
-                   years: tuple[int, ...]) -> dict:
+                  years: tuple[int, ...], cache: Path | None = None) -> dict:
     """Each year's batch mask; years run side by side on the cores when there are several.
 
     A mask not yet cached costs the longest step of a first report (secondary
@@ -110,14 +184,15 @@ def protect_years(params: ReportParams, dataset: Dataset, geography: Geography,
     """
     workers = min(len(years), os.cpu_count() or 1)
     if workers < 2:
-        return {y: _earlier_year_or_none(protect_for, params, dataset, geography, y) for y in years}
+        return {y: _earlier_year_or_none(protect_for, params, dataset, geography, y, cache) for y in years}
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
     global _FORKED
-    _FORKED = (params, dataset, geography)
+    _FORKED = (params, dataset, geography, cache)
     try:
-        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"),
+                                 initializer=_mask_worker_start, initargs=(os.getpid(),)) as pool:
             return dict(zip(years, pool.map(_protect_forked, years)))
     finally:
         _FORKED = ()
@@ -174,16 +249,18 @@ def iris_of(params: ReportParams, dataset: Dataset) -> tuple[Zone, ...]:
     return tuple(Zone("iris", c, c[5:]) for c in sorted(codes))
 
 
-def prepare(params: ReportParams, dataset: Dataset, geography: Geography, protect=None) -> Prepared:
+def prepare(params: ReportParams, dataset: Dataset, geography: Geography, protect=None,
+            cache: Path | None = None) -> Prepared:
     """Protect the data (each year the report shows) and build ``published.csv`` and the context.
 
     ``protect`` replaces :func:`protect_for` (same signature): a batch passes a
     memoised one, so that its hundreds of reports read each year's mask once.
+    ``cache`` is where masks are read and stored (default: the machine's cache).
     """
     years = evolution_years(params, dataset)
     # Each year has its own mask; the evolution chapter reads every year's protected cells.
     if protect is None:
-        protections = protect_years(params, dataset, geography, years)
+        protections = protect_years(params, dataset, geography, years, cache)
     else:
         protections = {y: _earlier_year_or_none(protect, params, dataset, geography, y) for y in years}
     # A past year whose mask secondary suppression cannot complete is left out of the series
@@ -235,10 +312,25 @@ def default_edition(params: ReportParams) -> dt.date:
     return dt.date(params.year, 12, 31)
 
 
+ZONE_FOLDER = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,39}", re.ASCII)
+"""What a zone code must look like to name a folder: COG codes (``38185``, ``2A004``, ``FR``) and
+aggregation codes (:data:`params.AGGREGATION_CODE`) all do; ``..``, ``/`` and ``""`` never."""
+
+
 def output_folder(params: ReportParams, root: Path | None = None) -> Path:
-    """``outputs/<zone_code>/<year>/`` (the contract)."""
-    base = params.output_dir or root or outputs_dir()
-    return Path(base) / params.territory.code / str(params.year)
+    """``outputs/<zone_code>/<year>/`` (the contract), checked to lie inside the outputs root.
+
+    The parameters were validated already; this checks again where the path is
+    built, so that no code from any source can point a report elsewhere.
+    """
+    base = Path(root or outputs_dir())
+    code, year = str(params.territory.code), params.year
+    target = base / code / str(year)
+    inside = base.resolve() in target.resolve().parents
+    if not ZONE_FOLDER.fullmatch(code) or type(year) is not int or not inside:
+        raise InputError(Problem(str(base), "code de zone impropre à nommer un dossier de rapport",
+                                 field="territory.code", value=code))
+    return target
 
 
 def build_report(prepared: Prepared, scratch: Path, *, renderer: str = "builtin",
@@ -269,7 +361,11 @@ def build_report(prepared: Prepared, scratch: Path, *, renderer: str = "builtin"
     work = scratch / ".render"
     work.mkdir()
     formats = tuple(params.formats)
-    produced = render.render(notebook, work, render_metadata(prepared, edition), formats, renderer)
+    try:
+        produced = render.render(notebook, work, render_metadata(prepared, edition), formats, renderer)
+    except render.RenderError as exc:
+        exc.keep()  # the scratch folder goes with the failed build: the copy is what the message names
+        raise
     for fmt_name, path in produced.items():
         shutil.move(str(path), scratch / f"report.{fmt_name}")
     shutil.rmtree(work)
@@ -281,15 +377,8 @@ def build_report(prepared: Prepared, scratch: Path, *, renderer: str = "builtin"
 
 
 def publish(scratch: Path, target: Path) -> None:
-    """Move a complete report folder into place, replacing the previous one only now."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    old = None
-    if target.exists():
-        old = target.with_name(f".{target.name}.old-{os.getpid()}")
-        os.replace(target, old)
-    os.replace(scratch, target)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
+    """Swap a complete report folder into place in one step (see :mod:`abs_report.atomic`)."""
+    atomic.publish_folder(scratch, target)
 
 
 def render_report(path: Path | str, *, renderer: str = "builtin", root: Path | None = None,
@@ -299,8 +388,8 @@ def render_report(path: Path | str, *, renderer: str = "builtin", root: Path | N
     params, dataset = read_report_params(Path(path), geography)
     prepared = prepare(params, dataset, geography)
     target = output_folder(params, root)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    scratch = Path(tempfile.mkdtemp(prefix=f".{params.territory.code}-{params.year}-", dir=target.parent))
+    atomic.recover(target.parent)  # scratch folders of renders killed earlier
+    scratch = atomic.scratch_folder(target)
     try:
         build_report(prepared, scratch, renderer=renderer)
         publish(scratch, target)

@@ -11,47 +11,66 @@ the secrecy mask by its hash.
 
 from __future__ import annotations
 
-import os
 import shutil
 import tempfile
-from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-import yaml
-
 from . import manifest as mf
-from .errors import InputError, Problem
+from . import manifest_check as mc
 from .context import Erratum
+from .errors import InputError, Problem
+from .params import write_params
 from .published import CellChange, compare_published, published_rows
 
 # --- inputs -----------------------------------------------------------------------------------
 
-def locate_inputs(folder: Path, recorded: dict, data_dir: Path | None) -> tuple[Path | None, list[tuple[dict, Path]]]:
+def locate_inputs(folder: Path, recorded: dict, data_dir: Path | None,
+                  manifest_path: Path | None = None) -> tuple[Path | None, list[tuple[dict, Path]]]:
     """The dataset folder and each recorded input file's location on this machine.
 
-    Without ``data_dir``, paths are relative to the report folder, as recorded.
-    With it, the dataset files are looked for in ``data_dir`` and the source
-    files (what the dataset was imported from) in ``data_dir/sources/``,
-    ``data_dir`` and its parent, by name.
+    Without ``data_dir``, paths are relative to the report folder, as recorded,
+    and must stay (symbolic links followed) inside the folder holding the
+    outputs root. With it, the dataset files are looked for in ``data_dir`` and
+    the source files (what the dataset was imported from) in ``data_dir/sources/``,
+    ``data_dir`` and its parent, by name only.
+
+    Raises
+    ------
+    InputError
+        A recorded path leads outside those folders (naming the manifest, field and path).
     """
+    manifest_path = manifest_path or folder / mf.MANIFEST
     rel = recorded["parameters"]["resolved"].get("dataset_folder")
     if rel is None:
         return None, []
+    base = mc.project_of(folder)
+    problems = []
+    if data_dir is None and not mc.inside(folder / rel, base):
+        problems.append(mc.outside(manifest_path, "reproducible.parameters.resolved.dataset_folder", rel, base))
     dataset = Path(data_dir) if data_dir else (folder / rel)
     located = []
-    for item in recorded["inputs"]:
+    for i, item in enumerate(recorded["inputs"]):
+        field = f"reproducible.inputs.{i}.path"
         if data_dir is None:
+            if not mc.inside(folder / item["path"], base):
+                problems.append(mc.outside(manifest_path, field, item["path"], base))
             located.append((item, folder / item["path"]))
             continue
         name = Path(item["path"]).name
         candidates = ([dataset / name] if item["role"] == "dataset"
                       else [dataset / "sources" / name, dataset / name, dataset.parent / name])
+        allowed = dataset if item["role"] == "dataset" else dataset.parent
+        if name in ("", ".", "..") or not all(mc.inside(c, allowed) for c in candidates if c.exists()):
+            problems.append(mc.outside(manifest_path, field, item["path"], allowed))
         located.append((item, next((c for c in candidates if c.exists()), candidates[0])))
+    if problems:
+        raise InputError(problems)
     return dataset, located
 
 
-def check_inputs(folder: Path, recorded: dict, data_dir: Path | None = None) -> Path | None:
+def check_inputs(folder: Path, recorded: dict, data_dir: Path | None = None,
+                 manifest_path: Path | None = None) -> Path | None:
     """Every input file present and unchanged; returns the dataset folder (``None``: demo data).
 
     Raises
@@ -60,7 +79,7 @@ def check_inputs(folder: Path, recorded: dict, data_dir: Path | None = None) -> 
         One problem per missing or changed file, naming it with the recorded
         and the current SHA-256; or the synthetic generator's version changed.
     """
-    dataset, located = locate_inputs(folder, recorded, data_dir)
+    dataset, located = locate_inputs(folder, recorded, data_dir, manifest_path)
     problems = []
     for item, path in located:
         if not path.is_file():
@@ -99,43 +118,28 @@ def _generator_problems(folder: Path, recorded: dict) -> list[Problem]:
 
 # --- re-execution -----------------------------------------------------------------------------
 
-def write_params(recorded: dict, dataset: Path | None, path: Path, folder_of_data: Path | None = None) -> Path:
-    """The recorded parameter file, pointed at ``dataset`` (relative to ``folder_of_data`` if given)."""
-    raw = dict(recorded["parameters"]["as_given"])
-    raw.pop("output_dir", None)  # the copy is built in a scratch folder, never in place
-    if dataset is None:
-        raw["data"] = "demo"
-    elif folder_of_data is not None:
-        raw["data"] = mf.relative(dataset, folder_of_data)
-    else:
-        raw["data"] = str(Path(dataset).resolve())
-    path.write_text(yaml.safe_dump(raw, allow_unicode=True, sort_keys=False), encoding="utf-8")
-    return path
+def _private_cache(work: Path, reuse_cache: bool) -> Path | None:
+    """Where the re-run reads and stores masks and demonstration data.
 
-
-@contextmanager
-def _cache(fresh: bool):
-    """A throw-away cache (masks recomputed, demo data regenerated) when ``fresh``."""
-    if not fresh:
-        yield
-        return
-    previous = os.environ.get("ABS_REPORT_CACHE")
-    with tempfile.TemporaryDirectory(prefix="abs-report-cache-") as tmp:
-        os.environ["ABS_REPORT_CACHE"] = tmp
-        try:
-            yield
-        finally:
-            if previous is None:
-                os.environ.pop("ABS_REPORT_CACHE", None)
-            else:
-                os.environ["ABS_REPORT_CACHE"] = previous
+    By default a throw-away folder inside ``work``: ``verify`` must not trust the
+    cache it is checking (a report built from a modified mask would otherwise be
+    "reproduced" from the same modified mask). ``None`` (the machine's cache)
+    only when the user asks for it, knowing it is unsafe.
+    """
+    if reuse_cache:
+        return None
+    folder = Path(work) / "cache"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
 
 
 def rebuild(recorded: dict, dataset: Path | None, scratch: Path, work: Path, geography=None,
-            fresh_cache: bool = False):
+            cache: Path | None = None):
     """Build the report again into ``scratch`` exactly as the manifest says; returns the preparation.
 
-    The recorded parameter file is written into ``work``, pointed at ``dataset``.
+    The recorded parameter file is written into ``work``, pointed at ``dataset``;
+    masks and demonstration data are read from and stored into ``cache``
+    (default: the machine's cache), passed down rather than set in ``os.environ``.
     """
     import datetime as dt
 
@@ -144,15 +148,14 @@ def rebuild(recorded: dict, dataset: Path | None, scratch: Path, work: Path, geo
 
     geography = geography or load_geography()
     scratch.mkdir(parents=True, exist_ok=True)
-    params_path = write_params(recorded, dataset, Path(work) / recorded["parameters"]["name"])
-    with _cache(fresh_cache):
-        params, data = read_report_params(params_path, geography)
-        prepared = prepare(params, data, geography)
-        if recorded.get("erratum"):
-            erratum = Erratum.from_dict(recorded["erratum"])
-            prepared = replace(prepared, context=prepared.context.with_erratum(erratum))
-        build_report(prepared, scratch, renderer=recorded["renderer"],
-                     edition=dt.date.fromisoformat(recorded["edition"]))
+    params_path = write_params(mc.recorded_params(recorded, dataset), Path(work) / mc.PARAMS_NAME)
+    params, data = read_report_params(params_path, geography, cache)
+    prepared = prepare(params, data, geography, cache=cache)
+    if recorded.get("erratum"):
+        erratum = Erratum.from_dict(recorded["erratum"])
+        prepared = replace(prepared, context=prepared.context.with_erratum(erratum))
+    build_report(prepared, scratch, renderer=recorded["renderer"],
+                 edition=dt.date.fromisoformat(recorded["edition"]))
     return prepared
 
 
@@ -220,7 +223,7 @@ def _hash_of(path: Path, name: str) -> str | None:
 
 
 def verify(folder: Path | str, data_dir: Path | str | None = None, version: int | None = None,
-           keep: Path | str | None = None, fresh_cache: bool = False) -> Verdict:
+           keep: Path | str | None = None, reuse_cache: bool = False) -> Verdict:
     """Check inputs, re-run, compare.
 
     Parameters
@@ -234,8 +237,10 @@ def verify(folder: Path | str, data_dir: Path | str | None = None, version: int 
         Which version of the report (default: the latest, e.g. 2 after a re-issue).
     keep
         Keep the re-built files in this folder (default: a scratch folder, removed).
-    fresh_cache
-        Recompute the secrecy masks (and the demonstration data) instead of reading the cache.
+    reuse_cache
+        UNSAFE: read masks and demonstration data from this machine's cache instead of
+        recomputing them in a private throw-away cache (the default). A modified cache
+        would then reproduce a report built from it.
 
     Raises
     ------
@@ -243,16 +248,15 @@ def verify(folder: Path | str, data_dir: Path | str | None = None, version: int 
         No manifest, or an input missing or changed (exit 2): nothing is re-run.
     """
     folder = Path(folder)
-    manifest = mf.read(folder, version)
-    recorded = manifest["reproducible"]
-    dataset = check_inputs(folder, recorded, Path(data_dir) if data_dir else None)
+    recorded, manifest_path = mc.read_checked(folder, version)
+    dataset = check_inputs(folder, recorded, Path(data_dir) if data_dir else None, manifest_path)
     work = Path(tempfile.mkdtemp(prefix="abs-report-verify-"))
     scratch = Path(keep) if keep else work / "report"
     if keep and scratch.exists() and any(scratch.iterdir()):
         raise InputError(Problem(str(scratch), "--keep désigne un dossier non vide : refus de l'écraser",
                                  field="--keep"))
     try:
-        prepared = rebuild(recorded, dataset, scratch, work, fresh_cache=fresh_cache)
+        prepared = rebuild(recorded, dataset, scratch, work, cache=_private_cache(work, reuse_cache))
         outputs = recorded["outputs"]
         published_file = folder / outputs.get("published.csv", {}).get("file", "published.csv")
         before = published_rows(published_file) if published_file.exists() else {}
