@@ -57,7 +57,7 @@ def _retryable(exc: BaseException) -> bool:
 
 
 def _build(job: Job, timings: dict) -> Path:
-    from ..pipeline import build_report, evolution_years, output_folder, prepare, publish
+    from ..pipeline import build_report, output_folder, prepare, publish
 
     tick = time.perf_counter()
     geography = load_geography()
@@ -66,8 +66,8 @@ def _build(job: Job, timings: dict) -> Path:
     # Recomputed here rather than trusted from the job: it must describe what this worker built.
     components = fingerprint_components(params, job.renderer)
     fingerprint = digest(components)
-    masks = {str(y): protection_for(params, dataset, geography, y).mask_hash
-             for y in evolution_years(params, dataset)}
+    # The years the report shows: a past year whose mask failed is not among them.
+    masks = {str(y): protection_for(params, dataset, geography, y).mask_hash for y in prepared.context.years}
     target = output_folder(params, Path(job.root))
     timings["prepare"] = time.perf_counter() - tick
     pool = _kernel_pool(target.parent.parent / SCRATCH_DIR)
