@@ -59,9 +59,17 @@ def scope_of(params: ReportParams, geography: Geography) -> list[tuple[str, str]
 
     aggregations = tuple(z for z in params.zones if z.level == "aggregation")
     key = (departement_of(params, geography), tuple((a.code, a.members) for a in aggregations))
+    parts = tuple(secrecy.parts_for(geography, params.zones))
+    key = (*key, parts)
     with _lock:
         if key not in _scopes:
-            _scopes[key] = secrecy.scope_zones(geography, key[0], list(aggregations))
+            zones = set(secrecy.scope_zones(geography, key[0], list(aggregations)))
+            # Every part the report reads, whole: a part computed on a cut of its table
+            # would be another mask (a straddling EPCI's part holds its members' départements).
+            for part in secrecy.linked.closure(geography, parts):
+                if part != secrecy.scope.WIDE:
+                    zones.update(secrecy.scope.part_zones(geography, part))
+            _scopes[key] = sorted(zones)
         return _scopes[key]
 
 
