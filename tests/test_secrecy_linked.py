@@ -98,3 +98,22 @@ def test_the_attacker_finds_nothing_in_both_sides_read_together(both_orders, geo
     truth = observations[observations["year"] == YEAR]
     result = audit_published([as_published(cells)], geography, truth)
     assert result.failures == [], [str(f) for f in result.failures[:5]]
+
+
+def test_a_mask_that_cannot_be_completed_is_remembered(tmp_path, geography, monkeypatch):
+    """A past year whose suppression fails is left out of every report: it is computed once, not per report."""
+    from abs_report.secrecy import mask
+
+    calls = []
+
+    def failing(*args, **kwargs):
+        calls.append(1)
+        raise mask.UnprotectedCells("le secret secondaire n'a pas pu protéger 1 cellule(s)")
+
+    monkeypatch.setattr(mask, "protect", failing)
+    obs = pd.DataFrame({"zone_level": ["commune"], "zone_code": ["38185"], "year": [YEAR],
+                        "measure": ["foyers_rsa"], "value": [3.0]})
+    for _ in range(2):
+        with pytest.raises(mask.UnprotectedCells):
+            mask.load_or_protect("k", obs, YEAR, [("commune", "38185")], geography, secrecy.load_rules(), tmp_path)
+    assert len(calls) == 1

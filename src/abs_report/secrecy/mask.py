@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -252,8 +253,18 @@ def load_or_protect(dataset_folder_or_key: str, observations: pd.DataFrame, year
     cached = _load(table, meta, rules)
     if cached is not None:
         return cached
+    failed = folder / f"{key}.unprotected"
+    if failed.is_file():  # the same inputs fail the same way: not recomputed by every report
+        raise UnprotectedCells(failed.read_text(encoding="utf-8"))
     given = pd.concat([p.cells for p in fixed], ignore_index=True) if fixed else None
-    protection = protect(observations, year, zones, geography, rules, aggregations, given)
+    try:
+        protection = protect(observations, year, zones, geography, rules, aggregations, given)
+    except UnprotectedCells as exc:
+        folder.mkdir(parents=True, exist_ok=True)
+        tmp = failed.with_name(f".{failed.name}.{os.getpid()}.tmp")
+        tmp.write_text(str(exc), encoding="utf-8")
+        os.replace(tmp, failed)
+        raise
     folder.mkdir(parents=True, exist_ok=True)
     recover(folder)  # temporary files of workers killed while writing
     store(table, meta, protection)
