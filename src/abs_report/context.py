@@ -194,6 +194,10 @@ class ReportContext:
     dataset: DatasetInfo
     secrecy: SecrecyInfo
     erratum: Erratum | None = None
+    communes: tuple[ZoneRef, ...] = ()
+    """The communes the report maps (EPCI, département and aggregation reports)."""
+    geometry_folder: str = ""
+    """A folder written by ``abs-report geo import`` whose contours the maps use (empty: the packaged ones)."""
 
     @property
     def territory(self) -> ReportZone:
@@ -209,7 +213,7 @@ class ReportContext:
 
     def zone_names(self) -> dict[tuple[str, str], str]:
         """``(zone_level, zone_code)`` -> the name a reader sees."""
-        return {(z.level, z.code): z.name for z in (*self.zones, *self.iris)}
+        return {(z.level, z.code): z.name for z in (*self.zones, *self.iris, *self.communes)}
 
     def to_dict(self) -> dict:
         out = {"title": self.title, "year": self.year, "reference_date": self.reference_date,
@@ -219,6 +223,10 @@ class ReportContext:
                "dataset": self.dataset.to_dict(), "secrecy": self.secrecy.to_dict()}
         if self.erratum is not None:  # a first edition's JSON has no erratum key at all
             out["erratum"] = self.erratum.to_dict()
+        if self.communes:  # nor a commune report's a list of communes
+            out["communes"] = [z.to_dict() for z in self.communes]
+        if self.geometry_folder:
+            out["geometry_folder"] = self.geometry_folder
         return out
 
     def to_json(self) -> str:
@@ -245,7 +253,9 @@ class ReportContext:
             population_source=_require(data, "population_source", str, ""),
             dataset=DatasetInfo.from_dict(_require(data, "dataset", dict, "")),
             secrecy=SecrecyInfo.from_dict(_require(data, "secrecy", dict, "")),
-            erratum=Erratum.from_dict(erratum) if erratum is not None else None)
+            erratum=Erratum.from_dict(erratum) if erratum is not None else None,
+            communes=tuple(ZoneRef.from_dict(z, "communes.") for z in _optional(data, "communes", list, "", [])),
+            geometry_folder=_optional(data, "geometry_folder", str, "", ""))
 
     @classmethod
     def from_json(cls, text: str) -> "ReportContext":

@@ -382,7 +382,7 @@ def locator_map(level: str, code: str, *, members: Sequence[str] = (), name: str
     name = name or _name(geometry, layer, parts[0])
     epci = _epci_of(geometry, layer, parts)
     dep_code = geometry._layers["departement"].index[0]
-    fig, ax = _map_axes(_bounds([layer_path(geometry, "departement")]), titled=show_title)
+    fig, ax = _map_axes(_bounds([layer_path(geometry, "departement")]), titled=show_title, max_height=3.6)
     zones = {dep_code: _add(ax, PathPatch(zone_path(geometry, "departement", dep_code),
                                               facecolor=BASE_FACE, edgecolor="#555555", linewidth=0.8))}
     if epci and layer != "epci":
@@ -474,7 +474,7 @@ def _bounds(paths: Iterable[MplPath]) -> tuple[float, float, float, float]:
     return xmin, ymin, xmax, ymax
 
 
-def _map_axes(bounds, titled: bool = True) -> tuple[Figure, object]:
+def _map_axes(bounds, titled: bool = True, max_height: float = 5.0) -> tuple[Figure, object]:
     """A figure A4-wide whose map axes keep the territory's proportions (equal scale, north up).
 
     Heights in inches: a band for the title on top, one for the credits below,
@@ -484,7 +484,9 @@ def _map_axes(bounds, titled: bool = True) -> tuple[Figure, object]:
     pad = 0.03 * max(xmax - xmin, ymax - ymin)
     xmin, xmax, ymin, ymax = xmin - pad, xmax + pad, ymin - pad, ymax + pad
     map_width = WIDTH * 0.68
-    map_height = min(max(map_width * (ymax - ymin) / (xmax - xmin), 2.4), 6.0)
+    # At most 5 inches (3.6 for a locator): a map, its caption and its source note then
+    # share an A4 page with some text, instead of the note falling alone on the next page.
+    map_height = min(max(map_width * (ymax - ymin) / (xmax - xmin), 2.4), max_height)
     top, bottom = (TITLE_BAND if titled else 0.08), CREDITS_BAND
     height = map_height + top + bottom
     fig = Figure(figsize=(WIDTH, height))

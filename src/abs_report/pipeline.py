@@ -118,7 +118,7 @@ def protect_years(params: ReportParams, dataset: Dataset, geography: Geography,
 
 
 def build_context(params: ReportParams, dataset: Dataset, geography: Geography,
-                  protection, published: pd.DataFrame) -> ReportContext:
+                  protection, published: pd.DataFrame, communes: tuple[Zone, ...] = ()) -> ReportContext:
     """Everything the notebook prints besides the numbers (names, dates, provenance)."""
     meta = dataset.meta
     producer_dep = meta.producer_departement
@@ -141,6 +141,8 @@ def build_context(params: ReportParams, dataset: Dataset, geography: Geography,
                     for z in params.zones),
         years=evolution_years(params, dataset),
         iris=tuple(ZoneRef(z.level, z.code, z.name) for z in iris_of(params, dataset)),
+        communes=tuple(ZoneRef(z.level, z.code, z.name) for z in communes),
+        geometry_folder=str(params.geography) if getattr(params, "geography", None) else "",
         population_source=(f"recensement de la population, millésime {geography.meta['population_year']} "
                            f"(Insee, via le Code officiel géographique)"),
         dataset=DatasetInfo(meta.name, bool(meta.synthetic), meta.producer, meta.reference_producer,
@@ -160,14 +162,28 @@ def evolution_years(params: ReportParams, dataset: Dataset, span: int = 5) -> tu
 
 
 def iris_of(params: ReportParams, dataset: Dataset) -> tuple[Zone, ...]:
-    """The territory's IRIS in the data (commune reports only)."""
+    """The territory's IRIS in the data (commune reports only), named as readers know them.
+
+    A commune without an IRIS split has one IRIS, ``<commune>0000`` (INSEE's type Z),
+    equal to the commune: it is no quartier, and the quartiers chapter says so.
+    """
     if params.territory.level != "commune":
         return ()
+    from .geometry import iris_label
+
     obs = dataset.observations
     codes = obs.loc[(obs["zone_level"] == "iris") & obs["zone_code"].str.startswith(params.territory.code)
                     & (obs["year"] == params.year), "zone_code"].unique()
-    # Sources carry no IRIS names: a quartier is named by its code within the commune.
-    return tuple(Zone("iris", c, c[5:]) for c in sorted(codes))
+    return tuple(Zone("iris", c, iris_label(c)) for c in sorted(codes) if not c.endswith("0000"))
+
+
+def map_communes(params: ReportParams, geography: Geography) -> tuple[Zone, ...]:
+    """The communes a report maps: those of an EPCI, a département or an aggregation."""
+    territory = params.territory
+    if territory.level not in ("epci", "departement", "aggregation"):
+        return ()
+    names = geography.communes["name"]
+    return tuple(Zone("commune", c, str(names.at[c])) for c in sorted(territory.members))
 
 
 def prepare(params: ReportParams, dataset: Dataset, geography: Geography, protect=None) -> Prepared:
@@ -184,9 +200,10 @@ def prepare(params: ReportParams, dataset: Dataset, geography: Geography, protec
         protections = {y: protect(params, dataset, geography, y) for y in years}
     protection = protections[params.year]
     cells = pd.concat([p.cells for p in protections.values()], ignore_index=True)
+    communes = map_communes(params, geography)
     published = pub.build(SPECS, params.zones, params.year, cells, years=years,
-                          iris=iris_of(params, dataset))
-    context = build_context(params, dataset, geography, protection, published)
+                          iris=iris_of(params, dataset), communes=communes)
+    context = build_context(params, dataset, geography, protection, published, communes)
     return Prepared(params, dataset, protection, published, context)
 
 

@@ -12,6 +12,7 @@ import datetime as dt
 from .. import formatting as fmt
 from ..catalogue import INDICATORS, MEASURES, label
 from ..context import ErratumItem, ReportContext
+from ..geometry import ATTRIBUTION
 from .labels import definition, item_label, join
 from .lookup import status_text
 
@@ -34,15 +35,21 @@ def source_line(ctx: ReportContext) -> str:
     return text
 
 
-def source_note(ctx: ReportContext, cells: list[str]) -> str:
-    """The note under a table or chart: the source line, and what ``s`` and ``nd`` mean if it shows them."""
+def source_note(ctx: ReportContext, cells: list[str], basemap: bool = False) -> str:
+    """The note under a table or chart: the source line, and what ``s`` and ``nd`` mean if it shows them.
+
+    Under a map (``basemap``) the line also credits the contours beside the Caf source.
+    """
     notes = []
     if fmt.SECRET in cells:
         notes.append(f"*{fmt.SECRET}* : donnée soumise au secret statistique (effectif inférieur à 5, "
                      "ou permettant de retrouver un tel effectif, ou quartier de moins de 100 allocataires).")
     if fmt.MISSING in cells:
         notes.append(f"*{fmt.MISSING}* : donnée non disponible dans la source.")
-    return f"::: source-note\n{source_line(ctx)} {' '.join(notes)}\n:::\n"
+    line = source_line(ctx)
+    if basemap:
+        line = f"{line.rstrip()} {ATTRIBUTION}."
+    return f"::: source-note\n{line} {' '.join(notes)}\n:::\n"
 
 
 def glossary(measures) -> str:

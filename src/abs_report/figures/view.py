@@ -17,6 +17,7 @@ from ..context import ReportContext
 from ..published import read as read_published
 from ..tables import CHAPTER_TITLES, CHAPTERS, TableSpec, specs_of
 from . import charts, tables, text
+from . import maps as report_maps
 from .labels import short_label
 from .lookup import PublishedIndex, status_text
 from .sentences import sentences
@@ -58,10 +59,51 @@ class ReportView:
         caption = f": Tableau {self._tables} – {spec.title}"
         return [Block(markdown="\n".join(lines) + "\n\n" + caption + "\n"), self._foot(cells)]
 
-    def _figure_blocks(self, spec: TableSpec, svg: str, alt: str, statuses: list[str]) -> list[Block]:
+    def _figure_blocks(self, spec: TableSpec, svg: str, alt: str, statuses: list[str],
+                       title: str | None = None, basemap: bool = False) -> list[Block]:
         self._figures += 1
         cells = [status_text(s) for s in statuses if s != "published"]
-        return [Block(svg=svg, caption=f"Figure {self._figures} – {spec.title}", alt=alt), self._foot(cells)]
+        # Maps are figures: one numbering, "Figure n – Carte : ...", in reading order.
+        caption = f"Figure {self._figures} – {title or spec.title}"
+        return [Block(svg=svg, caption=caption, alt=alt),
+                Block(markdown=text.source_note(self.context, cells, basemap=basemap))]
+
+    # --- maps -------------------------------------------------------------------------
+    def locator_map(self, spec: TableSpec) -> list[Block]:
+        """The territory within its EPCI and département, or why there is no map."""
+        from ..maps import NO_MAP_TEXT, NoGeometry, to_svg
+
+        try:
+            drawn = report_maps.locator(self.context)
+        except NoGeometry:
+            return [Block(markdown=f"**{spec.title}** : {NO_MAP_TEXT}.\n")]
+        return self._map_blocks(spec, drawn, to_svg(drawn), f"Carte : {spec.title[:1].lower()}{spec.title[1:]}", [])
+
+    def choropleths(self, spec: TableSpec) -> list[Block]:
+        """One map per rate over the territory's communes or IRIS, coloured from this table's rows only."""
+        from ..maps import NO_MAP_TEXT, NoGeometry, to_svg
+
+        zones = self.context.communes if spec.kind == "commune_map" else self.context.iris
+        if not zones:
+            return []
+        blocks = []
+        for item in spec.items:
+            title = report_maps.map_title(spec, item, self.context)
+            values = report_maps.map_values(self.published, spec.id, item)
+            if not values["status"].eq("published").any():
+                blocks.append(Block(markdown=f"**Carte : {title[:1].lower()}{title[1:]}** : {text.NOT_AVAILABLE}\n"))
+                continue
+            try:
+                drawn = report_maps.choropleth(spec, item, self.context, self.published)
+            except NoGeometry:
+                blocks.append(Block(markdown=f"**Carte : {title[:1].lower()}{title[1:]}** : {NO_MAP_TEXT}.\n"))
+                continue
+            blocks += self._map_blocks(spec, drawn, to_svg(drawn), f"Carte : {title[:1].lower()}{title[1:]}",
+                                       list(values["status"]))
+        return blocks
+
+    def _map_blocks(self, spec: TableSpec, drawn, svg: str, title: str, statuses: list[str]) -> list[Block]:
+        return self._figure_blocks(spec, svg, drawn.alt, statuses, title=title, basemap=True)
 
     # --- tables and charts ----------------------------------------------------------
     def table(self, spec: TableSpec) -> list[Block]:
@@ -125,6 +167,10 @@ class ReportView:
     def _spec_blocks(self, spec: TableSpec) -> list[Block]:
         if spec.kind == "iris":
             return self.iris_table(spec)
+        if spec.kind == "locator":
+            return self.locator_map(spec)
+        if spec.kind in ("commune_map", "iris_map"):
+            return self.choropleths(spec)
         if not self.rows.available(spec, self.context.zones):
             return [Block(markdown=f"**{spec.title}** : {text.NOT_AVAILABLE}\n")]
         blocks = []
