@@ -311,6 +311,7 @@ def build(folder: Path, prepared, renderer: str, edition: dt.date,
             "code": {"abs_report": __version__, **git_state()},
             "environment": environment(),
             "renderer": renderer,
+            "geometry": map_geometry(prepared.context),
             "outputs": outputs,
         },
         "run": {
@@ -322,6 +323,17 @@ def build(folder: Path, prepared, renderer: str, edition: dt.date,
                          if notebook.exists() else None),
         },
     }
+
+
+def map_geometry(ctx) -> dict | None:
+    """The contours behind the report's maps (sources, vintage, projection); None without a map."""
+    from .geometry import covers, geometry_of, record
+
+    geometry = geometry_of(ctx.geometry_folder)
+    territory = ctx.territory
+    if not covers(geometry, territory.level, territory.code, tuple(z.code for z in ctx.communes)):
+        return None
+    return record(geometry)
 
 
 def write(folder: Path, prepared, renderer: str, edition: dt.date,

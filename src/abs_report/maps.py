@@ -112,6 +112,28 @@ def layer_path(geometry: Geometry, layer: str, codes: Iterable[str] | None = Non
     return cache[key]
 
 
+def _import_mapclassify():
+    with warnings.catch_warnings():
+        # Without numba mapclassify warns at import; quantiles do not need it, and a
+        # warning would print into the executed notebook.
+        warnings.simplefilter("ignore")
+        import mapclassify  # noqa: PLC0415: a heavy import, paid only when a map is drawn
+    return mapclassify
+
+
+def preload() -> None:
+    """Import the classifier, read the packaged geometry and build its base layers, once per process.
+
+    A batch's zygote calls it before forking kernels: every report then draws its maps
+    on paths already built (the département, its EPCI and communes).
+    """
+    _import_mapclassify()
+    geometry = load_geometry()
+    for layer in ("departement", "epci", "communes"):
+        if geometry.has_layer(layer):
+            layer_path(geometry, layer)
+
+
 def _add(ax, patch):
     """Add a patch without ``add_patch``'s walk over every curve to update the data limits.
 
@@ -128,12 +150,7 @@ def class_breaks(values: Sequence[float], k: int = 5) -> list[float]:
     Quantiles keep every class populated whatever the spread of rates; the
     classification is mapclassify's, imported here only (it loads scikit-learn).
     """
-    with warnings.catch_warnings():
-        # Without numba mapclassify warns at import; quantiles do not need it, and a
-        # warning would print into the executed notebook.
-        warnings.simplefilter("ignore")
-        import mapclassify  # noqa: PLC0415: a heavy import, paid only when a map is drawn
-
+    mapclassify = _import_mapclassify()
     values = np.asarray(values, dtype=float)
     k = min(k, len(np.unique(values)))
     if k < 2:
