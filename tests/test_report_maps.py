@@ -148,3 +148,44 @@ def test_outside_isere_the_map_is_unavailable(grenoble):
     text = " ".join(b.markdown or "" for b in blocks)
     assert maps.NO_MAP_TEXT in text
     assert not any(b.svg and "Carte" in (b.caption or "") for b in blocks)
+
+
+def test_parameter_file_may_point_at_imported_contours(tmp_path):
+    """``geography:`` names a folder written by ``abs-report geo import``: the maps use its contours."""
+    from test_geo_import import good_communes, run, write
+
+    from abs_report.geography import load_geography
+
+    assert run(write(tmp_path, good_communes()), tmp_path / "geo", "commune", "--name-field", "NOM") == 0
+    params = tmp_path / "params.yml"
+    params.write_text('territory: {level: aggregation, code: trio, name: Trio, communes: ["38185", "38151", '
+                      '"38421"]}\nyear: 2024\nrecipient: Test\npurpose: Test\ngeography: geo\n', encoding="utf-8")
+    geography = load_geography()
+    prepared = prepare(*read_report_params(params, geography), geography)
+    assert prepared.context.geometry_folder == str((tmp_path / "geo").resolve())
+    view = ReportView(prepared.context, prepared.published)
+    synthese = view.chapter("synthese")
+    assert maps.NO_MAP_TEXT in " ".join(b.markdown or "" for b in synthese)  # no département outline
+    drawn = report_maps.choropleth(SPEC["C01_carte_communes"], "part_rsa", prepared.context, prepared.published)
+    _, _, width, _ = drawn.zones["38185"].get_path().get_extents().bounds  # x0, y0, width, height
+    assert width < 2_000  # the imported square (about 790 m wide), not the packaged Grenoble (about 7 km)
+    from abs_report.manifest import map_geometry
+
+    assert map_geometry(prepared.context)["origin"] == "imported"
+
+
+@pytest.mark.parametrize("value, reason", [("absent", "dossier sans fichier de contours"),
+                                           ("bad", "fichier de contours illisible")])
+def test_bad_geography_folder_exits_2_and_writes_nothing(tmp_path, capsys, value, reason):
+    from abs_report.cli import main
+
+    (tmp_path / "bad").mkdir()
+    (tmp_path / "bad" / "geometry.json.gz").write_bytes(b"not gzip")
+    params = tmp_path / "params.yml"
+    params.write_text(f'territory: {{level: commune, code: "38185"}}\nyear: 2024\nrecipient: Test\n'
+                      f'purpose: Test\ngeography: {value}\n', encoding="utf-8")
+    outputs = tmp_path / "outputs"
+    assert main(["render", str(params), "--outputs", str(outputs)]) == 2
+    err = capsys.readouterr().err
+    assert "params.yml" in err and "geography" in err and value in err and reason in err and "ligne 5" in err
+    assert not outputs.exists()

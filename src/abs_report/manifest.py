@@ -331,9 +331,13 @@ def map_geometry(ctx) -> dict | None:
 
     geometry = geometry_of(ctx.geometry_folder)
     territory = ctx.territory
-    if not covers(geometry, territory.level, territory.code, tuple(z.code for z in ctx.communes)):
+    communes = tuple(z.code for z in ctx.communes)
+    layers = {"communes": communes, "iris": tuple(z.code for z in ctx.iris)}
+    mapped = any(codes and geometry.has_layer(layer) and set(codes) <= set(geometry.layer(layer).index)
+                 for layer, codes in layers.items())
+    if not (mapped or covers(geometry, territory.level, territory.code, communes)):
         return None
-    return record(geometry)
+    return {**record(geometry), "origin": "imported" if ctx.geometry_folder else "packaged"}
 
 
 def write(folder: Path, prepared, renderer: str, edition: dt.date,

@@ -79,6 +79,9 @@ class ParamsFile(_Strict):
     """``demo`` for the embedded demonstration data, else a dataset folder
     built by ``abs-report data import`` (relative to the parameter file)."""
     output_dir: str | None = None
+    geography: str | None = None
+    """Map contours: a folder written by ``abs-report geo import`` (relative to the parameter
+    file); the packaged contours of Isère by default."""
 
 
 @dataclass(frozen=True)
@@ -96,6 +99,8 @@ class ReportParams:
     data: str
     output_dir: Path | None
     raw: dict
+    geography: Path | None = None
+    """The folder of imported map contours, if the parameter file names one."""
 
     @property
     def zones(self) -> tuple[Zone, ...]:
@@ -180,7 +185,7 @@ def _french_message(err: dict) -> str:
     kind = err["type"]
     if kind == "extra_forbidden":
         return ("clé inconnue ; clés possibles : territory, year, comparison_zones, title, recipient, "
-                "purpose, formats, data, output_dir")
+                "purpose, formats, data, output_dir, geography")
     if kind == "missing":
         return "clé obligatoire absente"
     if kind == "literal_error":
@@ -244,10 +249,30 @@ def load_params(path: Path | str, geography: Geography,
         problems.append(Problem(str(path), "année absente des données ; années disponibles : "
                                 + ", ".join(map(str, available_years)),
                                 line=_line_of(lines, ("year",)), field="year", value=parsed.year))
+    geography_folder = _geography_folder(path, parsed.geography, lines, problems)
     if problems:
         raise InputError(problems)
     output_dir = (path.parent / parsed.output_dir) if parsed.output_dir else None
     return ReportParams(source=path, territory=territory, comparison_zones=comparison,
                         year=parsed.year, title=parsed.title, recipient=parsed.recipient,
                         purpose=parsed.purpose, formats=tuple(dict.fromkeys(parsed.formats)),
-                        data=parsed.data, output_dir=output_dir, raw=raw)
+                        data=parsed.data, output_dir=output_dir, raw=raw, geography=geography_folder)
+
+
+def _geography_folder(path: Path, value: str | None, lines: dict, problems: list) -> Path | None:
+    """The ``geography:`` folder, checked: it must hold contours written by ``abs-report geo import``."""
+    if value is None:
+        return None
+    from .geometry import PACKAGED_FILE, read_geometry
+
+    folder = Path(value) if Path(value).is_absolute() else path.parent / value
+    try:
+        read_geometry(folder / PACKAGED_FILE)
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        reason = ("dossier sans fichier de contours (attendu : un dossier écrit par « abs-report geo import »)"
+                  if isinstance(exc, FileNotFoundError) else
+                  "fichier de contours illisible (attendu : un dossier écrit par « abs-report geo import »)")
+        problems.append(Problem(str(path), reason, line=_line_of(lines, ("geography",)), field="geography",
+                                value=value))
+        return None
+    return folder.resolve()
