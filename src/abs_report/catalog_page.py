@@ -3,7 +3,10 @@
 One row per report folder ``outputs/<zone_code>/<year>/`` holding a
 ``manifest.json``: territory, level, year and links to the PDF, the HTML and
 the workbook. A search box filters the rows as one types (inline JavaScript,
-accents and case ignored). The page refers to no external URL, so it can be
+accents and case ignored). The page opens with a map of the département
+(inline SVG, from the packaged contours) where each commune and EPCI that has a
+report is a link to it, its name and taux de couverture on hover (an SVG
+``<title>``: no script). The page refers to no external URL, so it can be
 opened from a disk, a shared folder or an archive.
 """
 
@@ -15,6 +18,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from . import formatting as fmt
 from .geography import LEVEL_LABELS, Geography, UnknownZone, load_geography
 
 LINKS = (("report.pdf", "PDF"), ("report.html", "HTML"), ("tables.xlsx", "Tableaux (xlsx)"))
@@ -74,6 +78,79 @@ def collect(root: Path, geography: Geography | None = None) -> list[Entry]:
     return sorted(entries, key=lambda e: (-e.year, LEVEL_ORDER.get(e.level, 9), e.name, e.code))
 
 
+# --- the map -------------------------------------------------------------------------
+ATTRIBUTION_SHORT = "Fond de carte : IGN – INSEE, contours IRIS 2020."
+MAP_UNIT = 100.0
+"""Metres per SVG unit: vertices rounded to 100 m keep the page small (a screen map)."""
+
+
+def _svg_path(shape, ymax: float, xmin: float) -> str:
+    """A shape as SVG path data in map units (y downwards), consecutive equal points dropped."""
+    parts = []
+    for ring in shape.rings:
+        points = [(round((x - xmin) / MAP_UNIT), round((ymax - y) / MAP_UNIT)) for x, y in ring]
+        kept = [p for i, p in enumerate(points) if i == 0 or p != points[i - 1]]
+        if len(kept) >= 3:
+            parts.append("M" + " ".join(f"{x} {y}" for x, y in kept) + "Z")
+    return "".join(parts)
+
+
+def key_rate(root: Path, entry: Entry) -> str | None:
+    """The territory's taux de couverture as its report printed it (``59,1 %``), from its published.csv."""
+    import csv
+
+    path = Path(root) / entry.folder / "published.csv"
+    try:
+        with path.open(encoding="utf-8", newline="") as handle:
+            for row in csv.DictReader(handle):
+                if (row.get("table_id"), row.get("zone_code"), row.get("measure"), row.get("status")) == (
+                        "T00_chiffres_cles", entry.code, "taux_couverture", "published"):
+                    return fmt.value(float(row["value"]), "percent")
+    except (OSError, ValueError, TypeError, csv.Error, UnicodeDecodeError):
+        return None
+    return None
+
+
+def _link(entry: Entry, shape, frame, rates: dict) -> str:
+    target = "report.html" if "report.html" in entry.files else (entry.files[0] if entry.files else "")
+    rate = rates.get(entry.folder)
+    hover = f"{entry.name} — taux de couverture : {rate}" if rate else entry.name
+    css = "c" if entry.level == "commune" else "e"
+    return (f'<a href="{html.escape(entry.folder)}/{target}" data-code="{html.escape(entry.code)}" class="{css}">'
+            f'<path d="{_svg_path(shape, *frame)}"><title>{html.escape(hover)}</title></path></a>')
+
+
+def map_svg(entries: list[Entry], rates: dict | None = None) -> str:
+    """The département's map: each commune and EPCI with a report (latest year) a link; '' without any."""
+    from .geometry import load_geometry
+
+    geometry = load_geometry()
+    communes, epcis, dep = geometry.communes, geometry.epci, geometry.departement
+    latest: dict[tuple[str, str], Entry] = {}
+    for entry in entries:  # sorted by year, newest first
+        latest.setdefault((entry.level, entry.code), entry)
+    shown = [e for (level, code), e in latest.items()
+             if e.files and ((level == "commune" and code in communes.index) or (level == "epci" and code in epcis.index))]
+    if not shown:
+        return ""
+    xmin, ymin, xmax, ymax = dep["shape"].iloc[0].bounds
+    frame = (ymax, xmin)
+    width, height = round((xmax - xmin) / MAP_UNIT), round((ymax - ymin) / MAP_UNIT)
+    rates = rates or {}
+    # EPCI first, communes above them: a click on a commune with a report opens the commune's.
+    layers = [_link(e, epcis.at[e.code, "shape"], frame, rates) for e in shown if e.level == "epci"]
+    layers += [_link(e, communes.at[e.code, "shape"], frame, rates) for e in shown if e.level == "commune"]
+    outline = "".join(_svg_path(s, *frame) for s in epcis["shape"])
+    name = html.escape(str(dep["name"].iloc[0]))
+    return (f'<figure class="carte"><svg viewBox="0 0 {width} {height}" '
+            f'role="img" aria-labelledby="carte-titre"><title id="carte-titre">Carte des rapports : {name}. '
+            f'Chaque commune ou intercommunalité colorée ouvre son rapport.</title>'
+            f'<path class="fond" d="{_svg_path(dep["shape"].iloc[0], *frame)}"/>'
+            + "".join(layers) + f'<path class="limites" d="{outline}"/></svg>'
+            f'<figcaption>{name} : les territoires colorés ont un rapport ; survolez-les pour leur taux de '
+            f'couverture, cliquez pour l\'ouvrir. {html.escape(ATTRIBUTION_SHORT)}</figcaption></figure>')
+
+
 def _row(entry: Entry) -> str:
     links = " · ".join(
         f'<a href="{html.escape(entry.folder)}/{name}">{label}</a>'
@@ -93,6 +170,12 @@ table{border-collapse:collapse;width:100%;margin-top:1rem}
 th,td{text-align:left;padding:.35rem .6rem;border-bottom:1px solid #ddd}
 th{background:#f3f3f3}tr[hidden]{display:none}.count{color:#555;margin-left:1rem}
 .note{color:#555;font-size:.9rem}
+.carte{margin:1rem 0}.carte svg{width:min(36rem,100%);height:auto;display:block}
+.carte .fond{fill:#efefef;stroke:#555;stroke-width:2}
+.carte .limites{fill:none;stroke:#9a9a9a;stroke-width:1;pointer-events:none}
+.carte a path{stroke:#fff;stroke-width:.8;cursor:pointer}.carte a.e path{fill:#a9c3c7}
+.carte a.c path{fill:#0b5563}.carte a:hover path,.carte a:focus path{fill:#d95f02}
+.carte figcaption{color:#555;font-size:.85rem}
 """
 
 SCRIPT = """
@@ -120,9 +203,10 @@ SCRIPT = """
 """
 
 
-def render(entries: list[Entry]) -> str:
-    """The catalogue page (French, self-contained)."""
+def render(entries: list[Entry], rates: dict | None = None) -> str:
+    """The catalogue page (French, self-contained); ``rates``: folder -> its printed taux de couverture."""
     rows = "\n".join(_row(e) for e in entries)
+    carte = map_svg(entries, rates)
     return f"""<!DOCTYPE html>
 <html lang="fr">
 <head>
@@ -135,6 +219,7 @@ def render(entries: list[Entry]) -> str:
 <h1>Catalogue des rapports d'analyse des besoins sociaux</h1>
 <p class="note">{len(entries)} rapport{"s" if len(entries) > 1 else ""} dans ce dossier.
 Chaque rapport est soumis au secret statistique et aux conditions d'usage de la Caf indiquées à sa fin.</p>
+{carte}
 <p><label for="recherche">Rechercher un territoire</label><input id="recherche" type="search"
  placeholder="nom, code, niveau ou année" autocomplete="off"><span id="nombre" class="count"></span></p>
 <table id="rapports">
@@ -155,6 +240,8 @@ def write(root: Path, geography: Geography | None = None) -> Path:
     root.mkdir(parents=True, exist_ok=True)
     path = root / "index.html"
     tmp = root / f".index.html.{os.getpid()}.tmp"
-    tmp.write_text(render(collect(root, geography)), encoding="utf-8")
+    entries = collect(root, geography)
+    rates = {e.folder: rate for e in entries if (rate := key_rate(root, e))}
+    tmp.write_text(render(entries, rates), encoding="utf-8")
     os.replace(tmp, path)
     return path
