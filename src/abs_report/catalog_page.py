@@ -91,7 +91,9 @@ def _svg_path(shape, ymax: float, xmin: float) -> str:
         points = [(round((x - xmin) / MAP_UNIT), round((ymax - y) / MAP_UNIT)) for x, y in ring]
         kept = [p for i, p in enumerate(points) if i == 0 or p != points[i - 1]]
         if len(kept) >= 3:
-            parts.append("M" + " ".join(f"{x} {y}" for x, y in kept) + "Z")
+            # First point absolute, then differences: short numbers, a smaller page.
+            steps = " ".join(f"{x - px} {y - py}" for (px, py), (x, y) in zip(kept, kept[1:]))
+            parts.append(f"M{kept[0][0]} {kept[0][1]}l{steps}Z")
     return "".join(parts)
 
 
