@@ -409,8 +409,12 @@ def locator_map(level: str, code: str, *, members: Sequence[str] = (), name: str
     for part, path in zip(parts, paths):
         zones[part] = _add(ax, PathPatch(path, facecolor=TERRITORY_FACE, edgecolor=TERRITORY_FACE,
                                              linewidth=0.6))
+    if layer == "departement":
+        # Seen on the page: a département filled dark hid its EPCI, which the alt text names.
+        _add(ax, PathPatch(layer_path(geometry, "epci"), facecolor="none", edgecolor="white", linewidth=0.6))
     title = f"Localisation : {name}"
-    _locator_legend(fig, name, geometry, epci if layer != "epci" else None, dep_code)
+    _locator_legend(fig, name, geometry, epci if layer != "epci" else None, dep_code,
+                    own=layer == "departement")
     _finish(fig, ax, title if show_title else None)
     return MapFigure(fig, title, _locator_alt(geometry, name, epci, layer, dep_code), zones)
 
@@ -454,12 +458,17 @@ def _epci_of(geometry: Geometry, layer: str, parts: list[str]) -> str | None:
     return epci if epci and geometry.has_layer("epci") and epci in geometry._layers["epci"].index else None
 
 
-def _locator_legend(fig: Figure, name: str, geometry: Geometry, epci: str | None, dep: str) -> None:
+def _locator_legend(fig: Figure, name: str, geometry: Geometry, epci: str | None, dep: str,
+                    own: bool = False) -> None:
     handles = [Patch(facecolor=TERRITORY_FACE, label=_wrap(name))]
+    if own:  # the département itself: its EPCI's borders, not the département a second time
+        handles.append(Line2D([], [], color=TERRITORY_FACE, linewidth=0, marker="s", markersize=9,
+                              markeredgecolor="white", label=_wrap("Limites des intercommunalités (en blanc)")))
     if epci:
         handles.append(Patch(facecolor=EPCI_FACE, label=_wrap(_name(geometry, "epci", epci))))
-    handles.append(Patch(facecolor=BASE_FACE, edgecolor="#555555", linewidth=0.6,
-                         label=_wrap(f"Département : {_name(geometry, 'departement', dep)}")))
+    if not own:
+        handles.append(Patch(facecolor=BASE_FACE, edgecolor="#555555", linewidth=0.6,
+                             label=_wrap(f"Département : {_name(geometry, 'departement', dep)}")))
     fig.legend(handles=handles, loc="upper left", bbox_to_anchor=(0.70, 1 - TITLE_BAND / fig.get_figheight()), frameon=False,
                prop=FONT | {"size": 7.5}, handlelength=1.6, handleheight=1.1)
 
