@@ -59,16 +59,12 @@ class ReportView:
         caption = f": Tableau {self._tables} – {spec.title}"
         return [Block(markdown="\n".join(lines) + "\n\n" + caption + "\n"), self._foot(cells)]
 
-    def _figure_blocks(self, spec: TableSpec, svg: str, alt: str, statuses: list[str],
-                       title: str | None = None, basemap: bool = False) -> list[Block]:
+    def _figure_blocks(self, spec: TableSpec, svg: str, alt: str, statuses: list[str]) -> list[Block]:
         self._figures += 1
         cells = [status_text(s) for s in statuses if s != "published"]
-        # Maps are figures: one numbering, "Figure n – Carte : ...", in reading order.
-        caption = f"Figure {self._figures} – {title or spec.title}"
-        return [Block(svg=svg, caption=caption, alt=alt),
-                Block(markdown=text.source_note(self.context, cells, basemap=basemap))]
+        return [Block(svg=svg, caption=f"Figure {self._figures} – {spec.title}", alt=alt), self._foot(cells)]
 
-    # --- maps -------------------------------------------------------------------------
+    # --- maps: figures too, one numbering in reading order ("Figure n – Carte : ...") ---------
     def locator_map(self, spec: TableSpec) -> list[Block]:
         """The territory within its EPCI and département, or why there is no map."""
         from ..maps import NO_MAP_TEXT, NoGeometry, to_svg
@@ -77,7 +73,7 @@ class ReportView:
             drawn = report_maps.locator(self.context)
         except NoGeometry:
             return [Block(markdown=f"**{spec.title}** : {NO_MAP_TEXT}.\n")]
-        return self._map_blocks(spec, drawn, to_svg(drawn), f"Carte : {spec.title[:1].lower()}{spec.title[1:]}", [])
+        return self._map_blocks(drawn, to_svg(drawn), _map_caption(spec.title), [])
 
     def choropleths(self, spec: TableSpec) -> list[Block]:
         """One map per rate over the territory's communes or IRIS, coloured from this table's rows only."""
@@ -88,22 +84,24 @@ class ReportView:
             return []
         blocks = []
         for item in spec.items:
-            title = report_maps.map_title(spec, item, self.context)
+            caption = _map_caption(report_maps.map_title(spec, item, self.context))
             values = report_maps.map_values(self.published, spec.id, item)
             if not values["status"].eq("published").any():
-                blocks.append(Block(markdown=f"**Carte : {title[:1].lower()}{title[1:]}** : {text.NOT_AVAILABLE}\n"))
+                blocks.append(Block(markdown=f"**{caption}** : {text.NOT_AVAILABLE}\n"))
                 continue
             try:
                 drawn = report_maps.choropleth(spec, item, self.context, self.published)
             except NoGeometry:
-                blocks.append(Block(markdown=f"**Carte : {title[:1].lower()}{title[1:]}** : {NO_MAP_TEXT}.\n"))
+                blocks.append(Block(markdown=f"**{caption}** : {NO_MAP_TEXT}.\n"))
                 continue
-            blocks += self._map_blocks(spec, drawn, to_svg(drawn), f"Carte : {title[:1].lower()}{title[1:]}",
-                                       list(values["status"]))
+            blocks += self._map_blocks(drawn, to_svg(drawn), caption, list(values["status"]))
         return blocks
 
-    def _map_blocks(self, spec: TableSpec, drawn, svg: str, title: str, statuses: list[str]) -> list[Block]:
-        return self._figure_blocks(spec, svg, drawn.alt, statuses, title=title, basemap=True)
+    def _map_blocks(self, drawn, svg: str, caption: str, statuses: list[str]) -> list[Block]:
+        self._figures += 1
+        cells = [status_text(s) for s in statuses if s != "published"]
+        return [Block(svg=svg, caption=f"Figure {self._figures} – {caption}", alt=drawn.alt),
+                Block(markdown=text.source_note(self.context, cells, basemap=True))]
 
     # --- tables and charts ----------------------------------------------------------
     def table(self, spec: TableSpec) -> list[Block]:
@@ -190,6 +188,11 @@ class ReportView:
         """The "Erratum" box opening a re-issued report (nothing for a first edition)."""
         box = text.erratum_box(self.context)
         return [Block(markdown=box)] if box else []
+
+
+def _map_caption(title: str) -> str:
+    """``Taux de couverture par commune`` -> ``Carte : taux de couverture par commune``."""
+    return f"Carte : {title[:1].lower()}{title[1:]}"
 
 
 def show(blocks: list[Block]) -> None:
