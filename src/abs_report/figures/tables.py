@@ -11,6 +11,7 @@ from ..catalogue import label
 from ..context import ReportContext
 from ..tables import SHORT_LABELS, TableSpec
 from .labels import short_label
+from ..untrusted import markdown_text as md
 from .lookup import PublishedIndex
 
 Table = tuple[list[str], list[str]]
@@ -19,7 +20,7 @@ Table = tuple[list[str], list[str]]
 
 def zones_table(spec: TableSpec, ctx: ReportContext, rows: PublishedIndex) -> Table:
     """Items in rows, the territory and each comparison zone in columns."""
-    header = "| | " + " | ".join(z.name for z in ctx.zones) + " |"
+    header = "| | " + " | ".join(md(z.name) for z in ctx.zones) + " |"
     lines, cells = [header, "|:---|" + "---:|" * len(ctx.zones)], []
     for item in spec.items:
         values = [rows.text(spec.id, z, item) for z in ctx.zones]
@@ -39,7 +40,7 @@ def evolution_table(spec: TableSpec, ctx: ReportContext, rows: PublishedIndex) -
                       rows.text(spec.id, z, f"evolution_{item}", last, signed=True)]
             cells += values
             name = label(item) if i == 0 else ""
-            lines.append(f"| {name} | {z.name} | " + " | ".join(values) + " |")
+            lines.append(f"| {name} | {md(z.name)} | " + " | ".join(values) + " |")
     return lines, cells
 
 
@@ -50,5 +51,5 @@ def iris_table(spec: TableSpec, ctx: ReportContext, rows: PublishedIndex) -> Tab
     for quartier in ctx.iris:
         values = [rows.text(spec.id, quartier, item) for item in spec.items]
         cells += values
-        lines.append(f"| {quartier.name} | " + " | ".join(values) + " |")
+        lines.append(f"| {md(quartier.name)} | " + " | ".join(values) + " |")
     return lines, cells

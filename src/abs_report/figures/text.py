@@ -13,6 +13,8 @@ from .. import formatting as fmt
 from ..catalogue import INDICATORS, MEASURES, label
 from ..context import ErratumItem, ReportContext
 from ..geometry import ATTRIBUTION
+from ..untrusted import markdown_text as md
+from ..untrusted import plain_text
 from .labels import definition, item_label, join
 from .lookup import status_text
 
@@ -32,7 +34,9 @@ def source_line(ctx: ReportContext) -> str:
         text += f" Effectifs arrondis à {ds.rounded_to} par la Cnaf (données ouvertes)."
     if ds.synthetic:
         text += f" {DEMO_NOTICE}."
-    return text
+    # Producer and zone names come from the dataset and the parameter file: plain
+    # text here, escaped by each Markdown caller (the line is also cover metadata).
+    return plain_text(text)
 
 
 def source_note(ctx: ReportContext, cells: list[str], basemap: bool = False) -> str:
@@ -46,9 +50,9 @@ def source_note(ctx: ReportContext, cells: list[str], basemap: bool = False) -> 
                      "ou permettant de retrouver un tel effectif, ou quartier de moins de 100 allocataires).")
     if fmt.MISSING in cells:
         notes.append(f"*{fmt.MISSING}* : donnée non disponible dans la source.")
-    line = source_line(ctx)
+    line = md(source_line(ctx))
     if basemap:
-        line = f"{line.rstrip()} {ATTRIBUTION}."
+        line = f"{line.rstrip()} {md(ATTRIBUTION)}."
     return f"::: source-note\n{line} {' '.join(notes)}\n:::\n"
 
 
@@ -70,7 +74,7 @@ def closing_section(ctx: ReportContext, measures) -> str:
     total = sum(counts.values())
     gen = ds.generator or {}
     demo = (f"\n\n**{DEMO_NOTICE}.** Les chiffres de ce rapport sont produits par un générateur "
-            f"(version {gen.get('version', '')}, graine {gen.get('seed', '')}) pour démontrer l'outil ; "
+            f"(version {md(gen.get('version', ''))}, graine {md(gen.get('seed', ''))}) pour démontrer l'outil ; "
             "ils ne décrivent pas la population réelle et ne doivent pas être diffusés comme tels."
             if ds.synthetic else "")
     rounded = (f" Les effectifs des données ouvertes de la Cnaf sont arrondis à {ds.rounded_to} ; "
@@ -80,9 +84,9 @@ def closing_section(ctx: ReportContext, measures) -> str:
 
 ## Sources
 
-{source_line(ctx)} Les statistiques de la Caf décrivent les foyers allocataires au
+{md(source_line(ctx))} Les statistiques de la Caf décrivent les foyers allocataires au
 {ctx.reference_date} (données consolidées).{rounded} La population municipale provient du
-{ctx.population_source}. Les zones de comparaison sont {join([z.name for z in ctx.zones[1:]])}.
+{md(ctx.population_source)}. Les zones de comparaison sont {join([md(z.name) for z in ctx.zones[1:]])}.
 Les statistiques des Caf sont labellisées par l'Autorité de la statistique publique.{demo}
 
 ## Définitions
@@ -115,12 +119,12 @@ au titre du seuil infra-communal ; {counts.get('missing', 0)} ne figurent pas da
 
 ## Obligations du destinataire
 
-Les données de la Caf sont transmises à {ctx.recipient} pour la seule étude déclarée :
-« {ctx.purpose} ». Le destinataire s'engage à :
+Les données de la Caf sont transmises à {md(ctx.recipient)} pour la seule étude déclarée :
+« {md(ctx.purpose)} ». Le destinataire s'engage à :
 
 - utiliser ces données uniquement dans le cadre de cette étude ;
 - ne pas les transmettre à un tiers sans l'accord préalable de la Caf ;
-- citer la source « {ds.producer} » pour toute reproduction d'un chiffre, d'un tableau ou d'un graphique ;
+- citer la source « {md(ds.producer)} » pour toute reproduction d'un chiffre, d'un tableau ou d'un graphique ;
 - transmettre le rapport final à la Caf sur sa demande.
 """
     return text
@@ -147,9 +151,9 @@ def erratum_box(ctx: ReportContext) -> str | None:
         intro += (f" {finer} autre(s) valeur(s) ne change(nt) qu'au-delà de la précision affichée ; "
                   f"le fichier `published-v{err.version}.csv` donne toutes les valeurs.")
     table = ("\n| Zone | Indicateur | Année | Publié | Corrigé |\n|:---|:---|---:|---:|---:|\n"
-             + "\n".join(f"| {z} | {m} | {y} | {b} | {a} |" for z, m, y, b, a in shown) + "\n"
+             + "\n".join(f"| {md(z)} | {m} | {y} | {b} | {a} |" for z, m, y, b, a in shown) + "\n"
              if shown else "")
-    text = f"""::: {{.erratum role="note" style="border: 2px solid #9b1c1c; border-radius: 4px; padding: .2rem 1rem 1rem; margin: 0 0 2rem"}}
+    text = f"""::: {{.erratum role="note"}}
 ```{{=typst}}
 #block(width: 100%, stroke: 1.5pt + rgb("#9b1c1c"), radius: 3pt, inset: 10pt, below: 1.5em)[
 ```

@@ -16,6 +16,8 @@ from ..catalogue import label
 from ..context import ReportContext
 from ..published import read as read_published
 from ..tables import CHAPTER_TITLES, CHAPTERS, TableSpec, specs_of
+from ..untrusted import markdown_text as md
+from ..untrusted import plain_text
 from . import charts, tables, text
 from . import maps as report_maps
 from .labels import short_label
@@ -127,10 +129,10 @@ class ReportView:
         for item in spec.items:
             for z in self.context.zones:
                 value, status, unit = self.rows.get(spec.id, z, item)
-                data.append({"item": short_label(item), "zone": z.name, "value": value,
+                data.append({"item": short_label(item), "zone": plain_text(z.name), "value": value,
                              "status": status, "unit": unit})
         frame = pd.DataFrame(data)
-        svg = charts.bar_svg(frame, [z.name for z in self.context.zones])
+        svg = charts.bar_svg(frame, [plain_text(z.name) for z in self.context.zones])
         return self._figure_blocks(spec, svg, charts.alt_text(spec.title, frame), list(frame["status"]))
 
     def index_chart(self, spec: TableSpec) -> list[Block]:
@@ -140,10 +142,10 @@ class ReportView:
         for item in spec.items:
             for z in self.context.zones:
                 value, status, _ = self.rows.get(spec.id, z, f"indice_{item}", last)
-                data.append({"item": label(item), "zone": z.name, "value": value, "status": status,
+                data.append({"item": label(item), "zone": plain_text(z.name), "value": value, "status": status,
                              "unit": "ratio"})
         frame = pd.DataFrame(data)
-        svg = charts.bar_svg(frame, [z.name for z in self.context.zones], reference=100.0,
+        svg = charts.bar_svg(frame, [plain_text(z.name) for z in self.context.zones], reference=100.0,
                              xlabel=f"indice {last} (base 100 en {first})")
         alt = charts.alt_text(f"{spec.title} : indice {last}, base 100 en {first}", frame)
         return self._figure_blocks(spec, svg, alt, list(frame["status"]))
@@ -174,7 +176,7 @@ class ReportView:
         blocks = []
         if not self.rows.available(spec, self.context.zones[:1]):
             blocks.append(Block(markdown=(
-                f"Pour {self.context.territory.name}, la source ne fournit pas ces données : elles sont "
+                f"Pour {md(self.context.territory.name)}, la source ne fournit pas ces données : elles sont "
                 "présentées pour les zones de comparaison, à l'échelle la plus proche disponible.\n")))
         build = {"table": self.table, "bar": self.bar_chart, "evolution": self.evolution_table,
                  "index": self.index_chart}[spec.kind]
