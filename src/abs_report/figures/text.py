@@ -52,7 +52,7 @@ def source_note(ctx: ReportContext, cells: list[str], basemap: bool = False) -> 
         notes.append(f"*{fmt.MISSING}* : donnée non disponible dans la source.")
     line = md(source_line(ctx))
     if basemap:
-        line = f"{line.rstrip()} {md(ATTRIBUTION)}."
+        line = f"{line.rstrip()} {ATTRIBUTION}."  # our own constant: no user text to escape
     return f"::: source-note\n{line} {' '.join(notes)}\n:::\n"
 
 
