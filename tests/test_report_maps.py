@@ -15,7 +15,7 @@ from abs_report.figures import maps as report_maps
 from abs_report.figures.view import ReportView
 from abs_report.geometry import load_geometry
 from abs_report.pipeline import prepare, read_report_params
-from abs_report.tables import SPECS
+from abs_report.tables import MAP_RATES, SPECS
 
 pytestmark = pytest.mark.slow
 
@@ -81,7 +81,7 @@ def test_every_coloured_commune_is_a_published_row(epci):
     rows = epci.published[epci.published["table_id"] == "C01_carte_communes"]
     assert set(rows["zone_code"]) == {z.code for z in epci.context.communes}
     assert len(epci.context.communes) == 49
-    for item in SPEC["C01_carte_communes"].items:
+    for item in MAP_RATES:
         drawn = report_maps.choropleth(SPEC["C01_carte_communes"], item, epci.context, epci.published)
         item_rows = rows[rows["measure"] == item].set_index("zone_code")
         coloured = _coloured(drawn)

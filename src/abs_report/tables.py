@@ -69,8 +69,12 @@ EVOLUTION_ITEMS = ("foyers_allocataires", "personnes_couvertes", "familles_monop
                    "foyers_rsa", "foyers_ppa", "foyers_aides_logement", "foyers_af", "foyers_paje",
                    "foyers_aah")
 
-MAP_ITEMS = ("taux_couverture", "part_rsa", "part_aides_logement")
+MAP_RATES = ("taux_couverture", "part_rsa", "part_aides_logement")
 """The rates mapped by commune and by IRIS."""
+MAP_ITEMS = ("population_municipale", "personnes_couvertes", "taux_couverture", "foyers_allocataires",
+             "foyers_rsa", "part_rsa", "foyers_aides_logement", "part_aides_logement")
+"""A map's table: each rate with its numerator and denominator, so that every published rate
+can be checked against published counts (tables.xlsx holds them; the maps colour the rates)."""
 
 SPECS: tuple[TableSpec, ...] = (
     TableSpec("T00_chiffres_cles", "synthese", "Chiffres clés",

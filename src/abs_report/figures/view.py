@@ -15,7 +15,7 @@ import pandas as pd
 from ..catalogue import label
 from ..context import ReportContext
 from ..published import read as read_published
-from ..tables import CHAPTER_TITLES, CHAPTERS, TableSpec, specs_of
+from ..tables import CHAPTER_TITLES, CHAPTERS, MAP_RATES, TableSpec, specs_of
 from ..untrusted import markdown_text as md
 from ..untrusted import plain_text
 from . import charts, tables, text
@@ -85,7 +85,7 @@ class ReportView:
         if not zones:
             return []
         blocks = []
-        for item in spec.items:
+        for item in (i for i in spec.items if i in MAP_RATES):
             caption = _map_caption(report_maps.map_title(spec, item, self.context))
             values = report_maps.map_values(self.published, spec.id, item)
             if not values["status"].eq("published").any():
