@@ -117,9 +117,16 @@ def _thin(ring: np.ndarray) -> np.ndarray:
     return ring[turn != 0]
 
 
-def display_grid(extent: float) -> int:
-    """Vertex grid (metres) for a map spanning ``extent`` metres: about a 500th of it (half a point on the page), 0 under 50 m."""
-    return max((g for g in (50, 100, 200, 250) if g <= extent / 500), default=0)
+LOCATOR_PER = 250
+
+
+def display_grid(extent: float, per: int = 500) -> int:
+    """Vertex grid (metres) for a map spanning ``extent`` metres: a ``per``-th of it, 0 under 50 m.
+
+    A 500th is about half a point on the printed page. A locator (a small map, read for
+    where the territory is, in every report) takes a 250th: its SVG then weighs 60 KB, not 120.
+    """
+    return max((g for g in (50, 100, 200, 250, 500) if g <= extent / per), default=0)
 
 
 def zone_path(geometry: Geometry, layer: str, code: str, grid: int = 0) -> MplPath:
@@ -144,9 +151,9 @@ def layer_path(geometry: Geometry, layer: str, codes: Iterable[str] | None = Non
     return cache[key]
 
 
-def _grid_of(ax) -> int:
+def _grid_of(ax, per: int = 500) -> int:
     (xmin, xmax), (ymin, ymax) = ax.get_xlim(), ax.get_ylim()
-    return display_grid(max(xmax - xmin, ymax - ymin))
+    return display_grid(max(xmax - xmin, ymax - ymin), per)
 
 
 def _import_mapclassify():
@@ -169,7 +176,7 @@ def preload() -> None:
     if not geometry.has_layer("departement"):
         return
     xmin, ymin, xmax, ymax = geometry._layers["departement"]["shape"].iloc[0].bounds
-    grid = display_grid(max(xmax - xmin, ymax - ymin) * 1.06)  # the locator's view (3 % margins)
+    grid = display_grid(max(xmax - xmin, ymax - ymin) * 1.06, LOCATOR_PER)  # the locator's view (3 % margins)
     for layer in ("departement", "epci", "communes"):
         if geometry.has_layer(layer):
             layer_path(geometry, layer, grid=grid)
@@ -443,7 +450,7 @@ def locator_map(level: str, code: str, *, members: Sequence[str] = (), name: str
     epci = _epci_of(geometry, layer, parts)
     dep_code = geometry._layers["departement"].index[0]
     fig, ax = _map_axes(_bounds([layer_path(geometry, "departement")]), titled=show_title, max_height=3.6)
-    grid = _grid_of(ax)
+    grid = _grid_of(ax, LOCATOR_PER)
     paths = [zone_path(geometry, layer, p, grid) for p in parts]
     zones = {dep_code: _add(ax, PathPatch(zone_path(geometry, "departement", dep_code, grid),
                                               facecolor=BASE_FACE, edgecolor="#555555", linewidth=0.8))}
