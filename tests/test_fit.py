@@ -1,0 +1,180 @@
+"""Reports that fit their data and their territory (issue 17).
+
+No table, chart or row made only of ``nd``; what the source lacks said once; a
+short fiche for a territory whose key figures are hidden; an aggregation
+proposal that depends on published information only.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pypdf
+import pytest
+import yaml
+
+from abs_report.cli import main
+from abs_report.published import read as read_published
+from abs_report.tables import CHAPTER_TITLES
+
+FIXTURES = Path(__file__).parent / "fixtures" / "cafdata"
+
+
+def pdf_text(path: Path) -> str:
+    return " ".join(p.extract_text() for p in pypdf.PdfReader(path).pages)
+
+
+def render(tmp: Path, name: str, body: str) -> Path:
+    params = tmp / f"{name}.yml"
+    params.write_text(body, encoding="utf-8")
+    assert main(["render", str(params), "--outputs", str(tmp / "outputs")]) == 0
+    return params
+
+
+# --- 1. real open data: no page of nd -------------------------------------------------
+
+@pytest.mark.realdata
+@pytest.mark.slow
+def test_real_import_report_has_no_row_of_nd_only_and_says_what_is_missing(tmp_path, shared_data):
+    dataset = tmp_path / "caf-isere"
+    export = shared_data / "cafdata" / "s_ben_com_f_isere_2020-2022.csv"
+    assert main(["data", "import", str(export), "--into", str(dataset)]) == 0
+    render(tmp_path, "grenoble", "territory: {level: commune, code: \"38185\"}\nyear: 2022\n"
+           "recipient: CCAS\npurpose: Test\nformats: [pdf]\n" f"data: {dataset}\n")
+    folder = tmp_path / "outputs" / "38185" / "2022"
+    lines = [line.strip() for p in pypdf.PdfReader(folder / "report.pdf").pages
+             for line in p.extract_text().splitlines()]
+    only_nd = [line for line in lines if re.search(r"(^|\s)nd(\s+nd)+\s*$", line) or line == "nd"]
+    assert only_nd == []
+    text = re.sub(r"\s+", " ", " ".join(lines))
+    assert "Ce que la source ne fournit pas" in text
+    assert "s_ben_nat" in text and "demande à la Caf" in text
+    # published.csv still lists every measure, the dropped ones as missing.
+    published = read_published(folder / "published.csv")
+    family = published[(published["table_id"] == "T03_composition_familiale")
+                       & (published["zone_code"] == "38185") & (published["measure"] == "couples_1_enfant")]
+    assert list(family["status"]) == ["missing"]
+
+
+# --- 2. national, regional and départemental files --------------------------------------
+
+def test_national_and_departemental_files_fill_the_comparison_zones(tmp_path, geography):
+    from abs_report.pipeline import prepare, read_report_params
+
+    dataset = tmp_path / "caf"
+    files = [FIXTURES / n for n in ("s_ben_com_f.csv", "s_ben_dep.csv", "s_ben_reg.csv", "s_ben_nat.csv")]
+    assert main(["data", "import", *map(str, files), "--into", str(dataset)]) == 0
+    params = tmp_path / "grenoble.yml"
+    params.write_text("territory: {level: commune, code: \"38185\"}\nyear: 2022\nrecipient: CCAS\n"
+                      f"purpose: Test\nformats: [pdf]\ndata: {dataset}\n", encoding="utf-8")
+    prepared = prepare(*read_report_params(params, geography), geography)
+    rows = prepared.published
+    key = rows[(rows["table_id"] == "T00_chiffres_cles") & (rows["measure"] == "foyers_allocataires")]
+    values = dict(zip(key["zone_code"], zip(key["status"], key["value"])))
+    assert values["FR"] == ("published", 13_810_000)
+    assert values["38"] == ("published", 252_105)
+    assert values["84"] == ("published", 1_640_105)
+
+
+# --- 3. the short fiche --------------------------------------------------------------------
+
+AMBEL = ("territory: {level: commune, code: \"38008\"}\nyear: 2024\nrecipient: Mairie d'Ambel\n"
+         "purpose: Test\nformats: [pdf]\ndata: demo\n")
+
+
+@pytest.mark.slow
+def test_small_commune_gets_a_short_fiche_that_says_why(tmp_path):
+    render(tmp_path, "ambel", AMBEL)
+    folder = tmp_path / "outputs" / "38008" / "2024"
+    pdf = pypdf.PdfReader(folder / "report.pdf")
+    assert len(pdf.pages) <= 4
+    text = re.sub(r"\s+", " ", pdf_text(folder / "report.pdf"))
+    assert "fiche courte" in text
+    assert "chiffres clés" in text and "secret statistique" in text
+    assert "Obligations du destinataire" in text
+    assert "regroupement" in text and "abs-report suggest-aggregation 38008" in text
+    assert "Composition des familles" not in text
+    # published.csv is built before presentation: every measure is still listed.
+    published = read_published(folder / "published.csv")
+    assert "T03_composition_familiale" in set(published["table_id"])
+
+
+@pytest.mark.slow
+def test_large_commune_keeps_every_chapter(tmp_path):
+    render(tmp_path, "grenoble", "territory: {level: commune, code: \"38185\"}\nyear: 2024\n"
+           "recipient: CCAS\npurpose: Test\nformats: [pdf]\ndata: demo\n")
+    text = re.sub(r"\s+", " ", pdf_text(tmp_path / "outputs" / "38185" / "2024" / "report.pdf"))
+    for title in CHAPTER_TITLES.values():
+        assert title in text
+    assert "fiche courte" not in text
+    assert "Ce que la source ne fournit pas" not in text
+
+
+# --- 4. aggregation proposal ------------------------------------------------------------------
+
+@pytest.mark.slow
+def test_suggest_aggregation_writes_a_contiguous_group_that_renders(tmp_path, geography):
+    from abs_report import aggregation
+    from abs_report.geometry import load_geometry
+
+    out = tmp_path / "ambel-groupe.yml"
+    assert main(["suggest-aggregation", "38008", "--out", str(out)]) == 0
+    params = yaml.safe_load(out.read_text(encoding="utf-8"))
+    territory = params["territory"]
+    assert territory["level"] == "aggregation" and re.fullmatch(r"[A-Z]+[A-Z0-9]*", territory["code"])
+    communes = territory["communes"]
+    assert "38008" in communes and len(communes) >= 2
+    epci = set(geography.communes.loc[communes, "epci"])
+    assert epci == {geography.communes.at["38008", "epci"]}
+    _assert_contiguous(communes, load_geometry())
+    # The group reaches the size rule on published figures.
+    proposal = aggregation.propose_for_params(out, geography)
+    assert proposal.size >= aggregation.MIN_FOYERS
+    # Never overwrite the user's file without --force.
+    before = out.read_bytes()
+    assert main(["suggest-aggregation", "38008", "--out", str(out)]) == 2
+    assert out.read_bytes() == before
+    assert main(["suggest-aggregation", "38008", "--out", str(out), "--force"]) == 0
+    params_file = tmp_path / "groupe.yml"
+    params_file.write_text(out.read_text(encoding="utf-8").replace("formats: [pdf, html]", "formats: [pdf]"),
+                           encoding="utf-8")
+    assert main(["render", str(params_file), "--outputs", str(tmp_path / "outputs")]) == 0
+
+
+def _assert_contiguous(communes, geometry):
+    """Every member reachable from 38008 through shared borders (shapely, independent of the code)."""
+    from shapely.geometry import Polygon
+
+    layer = geometry.communes
+    shapes = {}
+    for code in communes:
+        shape = layer.at[code, "shape"]
+        polygons = [Polygon(rings[0], rings[1:]) for rings in shape.polygons]
+        shapes[code] = polygons
+    def touch(a, b):
+        return any(p.buffer(1.0).intersects(q) for p in shapes[a] for q in shapes[b])
+    reached, frontier = {"38008"}, ["38008"]
+    while frontier:
+        current = frontier.pop()
+        for other in communes:
+            if other not in reached and touch(current, other):
+                reached.add(other)
+                frontier.append(other)
+    assert reached == set(communes)
+
+
+def test_proposal_ignores_hidden_counts(geography):
+    """Two tables that differ only in hidden cells (within their band, or not) give the same proposal."""
+    from abs_report import aggregation
+
+    cells = aggregation.demo_cells(geography, 2024)
+    hidden = cells[(cells["measure"] == "foyers_allocataires") & (cells["zone_level"] == "commune")
+                   & cells["status"].str.startswith("secret")]
+    assert len(hidden), "the demo data has hidden commune counts"
+    other = cells.copy()
+    other.loc[hidden.index, "value"] = other.loc[hidden.index, "value"].map(lambda v: 4 if v == 3 else 3)
+    assert not other["value"].equals(cells["value"])
+    first = aggregation.propose("38008", cells, geography)
+    second = aggregation.propose("38008", other, geography)
+    assert first == second
