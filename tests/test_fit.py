@@ -45,7 +45,8 @@ def test_real_import_report_has_no_row_of_nd_only_and_says_what_is_missing(tmp_p
     folder = tmp_path / "outputs" / "38185" / "2022"
     lines = [line.strip() for p in pypdf.PdfReader(folder / "report.pdf").pages
              for line in p.extract_text().splitlines()]
-    only_nd = [line for line in lines if re.search(r"(^|\s)nd(\s+nd)+\s*$", line) or line == "nd"]
+    # A table row or a chart's value marks whose every figure is nd: nothing but a label before them.
+    only_nd = [line for line in lines if re.fullmatch(r"[^\d%]*?(\bnd\b\s*)+", line)]
     assert only_nd == []
     text = re.sub(r"\s+", " ", " ".join(lines))
     assert "Ce que la source ne fournit pas" in text
@@ -129,8 +130,8 @@ def test_suggest_aggregation_writes_a_contiguous_group_that_renders(tmp_path, ge
     assert epci == {geography.communes.at["38008", "epci"]}
     _assert_contiguous(communes, load_geometry())
     # The group reaches the size rule on published figures.
-    proposal = aggregation.propose_for_params(out, geography)
-    assert proposal.size >= aggregation.MIN_FOYERS
+    cells = aggregation.demo_cells(geography, params["year"])
+    assert aggregation.group_size(communes, cells) >= aggregation.MIN_FOYERS
     # Never overwrite the user's file without --force.
     before = out.read_bytes()
     assert main(["suggest-aggregation", "38008", "--out", str(out)]) == 2
@@ -178,3 +179,68 @@ def test_proposal_ignores_hidden_counts(geography):
     first = aggregation.propose("38008", cells, geography)
     second = aggregation.propose("38008", other, geography)
     assert first == second
+
+
+# --- unit: what a view leaves out, and what it never leaves out -------------------------------
+
+def _small_view():
+    import numpy as np
+    import pandas as pd
+
+    from abs_report import published as pub
+    from abs_report.context import DatasetInfo, ReportContext, ReportZone, SecrecyInfo
+    from abs_report.figures.view import ReportView
+    from abs_report.geography import Zone
+    from abs_report.tables import SPECS
+
+    zones = (Zone("commune", "38999", "Ville-Test"), Zone("departement", "38", "Isère"),
+             Zone("france", "FR", "France"))
+    rows = []
+    for year in (2020, 2024):
+        for zone in zones:
+            values = {"population_municipale": 3000, "foyers_allocataires": 1234, "personnes_couvertes": 2500,
+                      "foyers_rsa": 3, "foyers_ppa": 380}
+            for measure, value in values.items():
+                status = "secret_primary" if zone.level == "commune" and measure == "foyers_rsa" else "published"
+                if zone.level == "france" and measure != "population_municipale":
+                    value, status = np.nan, "missing"
+                rows.append((zone.level, zone.code, year, measure, float(value), status))
+    cells = pd.DataFrame(rows, columns=["zone_level", "zone_code", "year", "measure", "value", "status"])
+    published = pub.build(SPECS, zones, 2024, cells, years=(2020, 2024))
+    context = ReportContext(
+        title="Test", year=2024, reference_date="31 décembre 2024", recipient="CCAS", purpose="ABS",
+        zones=tuple(ReportZone(z.level, z.code, z.name, True, f"en {z.name}") for z in zones),
+        years=(2020, 2024), iris=(), population_source="recensement",
+        dataset=DatasetInfo("test", False, "Caf de l'Isère", "Cnaf", None),
+        secrecy=SecrecyInfo("test", "0" * 64, 5, 100))
+    return ReportView(context, published), published
+
+
+def test_view_leaves_out_missing_rows_zones_and_chapters_but_never_secrets():
+    from abs_report.tables import CHAPTERS
+
+    view, published = _small_view()
+    t02 = next(s for s in __import__("abs_report.tables", fromlist=["SPECS"]).SPECS if s.id == "T02_prestations")
+    markdown = "\n".join(b.markdown for b in view.table(t02) if b.markdown)
+    assert "| Foyers bénéficiaires du RSA | s | " in markdown          # a secret stays visible
+    assert "AAH" not in markdown                                        # a row missing for the territory goes
+    assert "France" not in markdown.split("\n")[0]                      # a zone without data leaves the table...
+    assert "France ne figure pas ici" in markdown                       # ...and is named in its note
+    assert view.chapter("handicap") == []                               # a chapter with nothing goes
+    assert view.chapter("familles") == []
+    closing = view.closing_section()[0].markdown
+    assert "## Ce que la source ne fournit pas" in closing
+    assert "s_ben_nat pour France" in closing and "demande à la Caf" in closing
+    # published.csv keeps every measure, the ones left out as missing.
+    assert (published[published["measure"] == "foyers_aah"]["status"] == "missing").all()
+    # Chapters are numbered by the renderer from their headings: the ones kept, in order.
+    kept = [c for c in CHAPTERS if view.chapter(c)]
+    assert kept[0] == "synthese" and "handicap" not in kept
+
+
+def test_open_data_files_agree_with_the_cafdata_reader():
+    from abs_report.figures.fit import OPEN_DATA_FILES
+    from abs_report.sources import cafdata
+
+    assert set(OPEN_DATA_FILES["s_ben_com_f"]) == set(cafdata.COLUMN_MEASURES.values())
+    assert set(OPEN_DATA_FILES["ndur_s_qf_400_com_f"]) == set(cafdata.QF_BANDS.values()) | {"qf_inconnu"}

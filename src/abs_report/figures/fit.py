@@ -67,6 +67,11 @@ def _cells(spec: TableSpec, item: str, zone, rows: PublishedIndex, years) -> lis
     return [rows.get(spec.id, zone, item)[1]]
 
 
+def _caf(item: str) -> bool:
+    """Whether an item is CAF data (the INSEE population alone does not make a zone worth a column)."""
+    return item not in MEASURES or MEASURES[item].secret
+
+
 def shown(spec: TableSpec, ctx: ReportContext, rows: PublishedIndex) -> Shown | None:
     """What the report shows of ``spec``; None when nothing is left (every territory cell missing)."""
     years = ctx.years or (ctx.year,)
@@ -77,7 +82,7 @@ def shown(spec: TableSpec, ctx: ReportContext, rows: PublishedIndex) -> Shown | 
         return None
     zones, absent = [territory], []
     for zone in ctx.zones[1:]:
-        has = any(s != "missing" for i in items for s in _cells(spec, i, zone, rows, years))
+        has = any(s != "missing" for i in items if _caf(i) for s in _cells(spec, i, zone, rows, years))
         (zones if has else absent).append(zone)
     return Shown(replace(spec, items=items), tuple(zones), tuple(absent))
 
@@ -131,5 +136,5 @@ def lacking(ctx: ReportContext, rows: PublishedIndex) -> tuple[list[tuple[str, s
                 if item not in missing.setdefault(key, []):
                     missing[key].append(item)
     absent = [(z, ZONE_FILES.get(z.level, "s_ben_com_f")) for z in ctx.zones[1:]
-              if all(rows.get(s.id, z, i)[1] == "missing" for s in base for i in s.items)]
+              if all(rows.get(s.id, z, i)[1] == "missing" for s in base for i in s.items if _caf(i))]
     return [(theme, file, tuple(items)) for (theme, file), items in missing.items()], absent

@@ -48,6 +48,7 @@ class ReportView:
     def __post_init__(self):
         self.rows = PublishedIndex(self.published, self.context.year)
         self._fiche = fit.is_fiche(self.context, self.rows)
+        self._plan = self._make_plan()
 
     # --- notes and numbering ------------------------------------------------------
     def _foot(self, cells: list[str], absent=()) -> Block:
@@ -133,10 +134,32 @@ class ReportView:
 
     def _specs(self, chapter: str) -> tuple[TableSpec, ...]:
         """The chapter's tables and charts that hold something for the territory."""
-        specs = specs_of(chapter)
-        if self.is_fiche:
-            specs = tuple(s for s in specs if s.id == fit.KEY_TABLE)
-        return tuple(s for s in specs if s.kind == "iris" or fit.shown(s, self.context, self.rows))
+        return self._plan.get(chapter, ())
+
+    def _make_plan(self) -> dict[str, tuple[TableSpec, ...]]:
+        """Each chapter's tables and charts to show, decided once for the whole report.
+
+        A table whose rows left are all printed by an earlier table (the total
+        ``foyers_allocataires`` alone under « configuration familiale ») says
+        nothing new and is left out with its empty rows. Charts draw numbers of
+        the tables by design and are kept when they have anything to draw.
+        """
+        plan, seen = {}, set()
+        for chapter in self.chapters():
+            specs = specs_of(chapter)
+            if self._fiche:
+                specs = tuple(s for s in specs if s.id == fit.KEY_TABLE)
+            kept = []
+            for spec in specs:
+                part = fit.shown(spec, self.context, self.rows)
+                if spec.kind == "iris":
+                    kept.append(spec)
+                elif part and (spec.kind != "table" or set(part.spec.items) - seen):
+                    kept.append(spec)
+                    if spec.kind == "table":
+                        seen.update(part.spec.items)
+            plan[chapter] = tuple(kept)
+        return plan
 
     def chapter(self, chapter: str) -> list[Block]:
         """The heading, a few sentences and every table and chart of a chapter (nothing when it is empty)."""
