@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+from functools import lru_cache
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -74,11 +75,20 @@ def adjacency(geography: Geography, communes: tuple[str, ...]) -> tuple[dict[str
     so shared borders keep the same vertices). Without contours for every
     commune, each commune is a neighbour of every other (EPCI membership).
     """
+    found = _contour_neighbours(tuple(communes))
+    if found is None:
+        return {c: set(communes) - {c} for c in communes}, "epci"
+    return {c: set(n) for c, n in found.items()}, "contours"
+
+
+@lru_cache(maxsize=64)
+def _contour_neighbours(communes: tuple[str, ...]) -> dict[str, frozenset[str]] | None:
+    """Neighbours by shared contour vertices (None without contours for every commune); once per EPCI."""
     from .geometry import load_geometry
 
     layer = load_geometry().communes
     if not all(c in layer.index for c in communes):
-        return {c: set(communes) - {c} for c in communes}, "epci"
+        return None
     vertices = {c: {tuple(p) for ring in layer.at[c, "shape"].rings for p in ring.tolist()} for c in communes}
     owners: dict[tuple, set[str]] = {}
     for code, points in vertices.items():
@@ -95,7 +105,7 @@ def adjacency(geography: Geography, communes: tuple[str, ...]) -> tuple[dict[str
         if count >= 2:
             neighbours[a].add(b)
             neighbours[b].add(a)
-    return neighbours, "contours"
+    return {c: frozenset(n) for c, n in neighbours.items()}
 
 
 def smallest_group(start: str, neighbours: dict[str, set[str]], sizes: dict[str, int]) -> tuple[str, ...] | None:
