@@ -230,7 +230,9 @@ def test_view_leaves_out_missing_rows_zones_and_chapters_but_never_secrets():
     assert view.chapter("familles") == []
     closing = view.closing_section()[0].markdown
     assert "## Ce que la source ne fournit pas" in closing
-    assert "s_ben_nat pour France" in closing and "demande à la Caf" in closing
+    assert "les chiffres en France : fichier s_ben_nat" in closing and "demande à la Caf" in closing
+    # « part des personnes isolées » comes with the family configuration, not with its denominator.
+    assert not re.search(r"composition des familles[^\n]*s_ben_com_f", closing)
     # published.csv keeps every measure, the ones left out as missing.
     assert (published[published["measure"] == "foyers_aah"]["status"] == "missing").all()
     # Chapters are numbered by the renderer from their headings: the ones kept, in order.

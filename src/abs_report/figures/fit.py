@@ -41,9 +41,10 @@ OPEN_DATA_FILES = {
 }
 """Which Cafdata open dataset (data.caf.fr) brings which measure (``sources.cafdata`` reads them)."""
 ASK_THE_CAF = "demande à la Caf (extrait tabulaire)"
-ZONE_FILES = {"france": "s_ben_nat", "departement": "s_ben_dep", "region": "le jeu régional de data.caf.fr",
-              "epci": "s_ben_com_f de toutes ses communes", "commune": "s_ben_com_f",
-              "aggregation": "s_ben_com_f de toutes ses communes"}
+ZONE_FILES = {"france": "fichier s_ben_nat de data.caf.fr", "departement": "fichier s_ben_dep de data.caf.fr",
+              "region": "jeu régional de data.caf.fr",
+              "epci": "fichier s_ben_com_f de toutes ses communes", "commune": "fichier s_ben_com_f",
+              "aggregation": "fichier s_ben_com_f de toutes ses communes"}
 """The file that brings a comparison zone's figures."""
 
 
@@ -101,13 +102,15 @@ def is_fiche(ctx: ReportContext, rows: PublishedIndex) -> bool:
 
 
 def _file_of(measure: str) -> str:
+    """The open dataset that brings a measure, or « demande à la Caf ».
+
+    An indicator comes with its numerator (the population, an INSEE figure,
+    is never what is missing): « part des personnes isolées » needs the family
+    configuration, not the allocataires it is divided by.
+    """
     if measure in INDICATORS:
         ind = INDICATORS[measure]
-        files = {_file_of(ind.numerator), _file_of(ind.denominator)}
-        files.discard("population")
-        return min(files, key=lambda f: (f == ASK_THE_CAF, f)) if files else ASK_THE_CAF
-    if measure == "population_municipale":
-        return "population"
+        return _file_of(ind.denominator if ind.numerator == "population_municipale" else ind.numerator)
     return next((name for name, measures in OPEN_DATA_FILES.items() if measure in measures), ASK_THE_CAF)
 
 
@@ -135,6 +138,9 @@ def lacking(ctx: ReportContext, rows: PublishedIndex) -> tuple[list[tuple[str, s
                 key = (_theme(item), _file_of(item))
                 if item not in missing.setdefault(key, []):
                     missing[key].append(item)
-    absent = [(z, ZONE_FILES.get(z.level, "s_ben_com_f")) for z in ctx.zones[1:]
+    absent = [(z, ZONE_FILES.get(z.level, "fichier s_ben_com_f")) for z in ctx.zones[1:]
               if all(rows.get(s.id, z, i)[1] == "missing" for s in base for i in s.items if _caf(i))]
-    return [(theme, file, tuple(items)) for (theme, file), items in missing.items()], absent
+    order = list(THEMES.values())
+    keys = sorted(missing, key=lambda k: (k[0] not in order, order.index(k[0]) if k[0] in order else 0,
+                                          k[1] == ASK_THE_CAF, k[1]))
+    return [(theme, file, tuple(missing[(theme, file)])) for theme, file in keys], absent

@@ -69,7 +69,7 @@ def lacking_section(measures, zones) -> str:
         return ""
     lines = []
     for zone, file in zones:
-        lines.append(f"- les chiffres {zone.locative or 'de ' + zone.name} : {file} pour {zone.name} ;")
+        lines.append(f"- les chiffres {zone.locative or 'de ' + zone.name} : {file} ;")
     for theme, file, items in measures:
         shown = ", ".join(lower_first(item_label(i)) for i in items[:4]) + (", …" if len(items) > 4 else "")
         where = file if file.startswith("demande") else f"fichier {file} de data.caf.fr"
