@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup report test bench clean system-deps
+.PHONY: setup report test bench clean system-deps a11y-tools
 
 setup: $(STAMP)
 
@@ -20,7 +20,7 @@ $(STAMP): requirements.lock pyproject.toml
 report: $(STAMP)
 	$(BIN)/abs-report render params/grenoble.yml
 
-test: $(STAMP)
+test: $(STAMP) a11y-tools
 	$(BIN)/python -m pytest -n 2 --dist loadfile
 
 bench: $(STAMP)
@@ -32,6 +32,18 @@ system-deps:
 	@command -v chromium >/dev/null && command -v pdftoppm >/dev/null || \
 	  { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium poppler-utils >/dev/null; }
+
+# axe-core and puppeteer-core (pinned by tests/a11y/package-lock.json) drive Debian's Chromium
+# for the accessibility tests. Without npm the tests that need them skip with a reason.
+A11Y       := tests/a11y
+A11Y_STAMP := $(A11Y)/node_modules/.installed
+
+a11y-tools: $(A11Y_STAMP)
+
+$(A11Y_STAMP): $(A11Y)/package.json $(A11Y)/package-lock.json
+	@if command -v npm >/dev/null; then \
+	  cd $(A11Y) && PUPPETEER_SKIP_DOWNLOAD=1 npm ci --no-audit --no-fund --silent && touch node_modules/.installed; \
+	else echo "npm not found: the axe-core accessibility tests will be skipped"; fi
 
 clean:
 	rm -rf outputs data/cache

@@ -2,12 +2,14 @@
 --
 -- One request per line on standard input, a JSON object:
 --   markdown   the report's Markdown file (pandoc Markdown, smart quotes off)
---   metadata   a YAML file; its values are read as Markdown, as --metadata-file does
+--   metadata   an object of strings, lists of strings and booleans, given to the
+--              templates as literal text (never read as Markdown; see literal_meta)
 --   filter     the Lua filter applied to each edition (templates/report.lua)
 --   editions   list of {format, template, variables, options, output, embed}
 --              format: a pandoc writer ("typst", "html5"); options: writer options;
---              embed: image files become data URIs and each `stylesheets` file is
---              read into the template variable `css` (one self-contained file).
+--              embed: the report's figures (figures/figure-NN.svg) become data URIs,
+--              any other image is refused, and each `stylesheets` file is read into
+--              the template variable `css` (one self-contained file).
 -- One reply per line on standard output: {"ok": true} or {"error": "..."}.
 --
 -- Why a process that lives on: pandoc spends more time starting up, growing its
@@ -38,18 +40,46 @@ end
 -- column count keeps pipe tables at natural column widths (otherwise any table wider
 -- than 72 characters gets equal-width columns from its dashes) and keeps the writers
 -- from wrapping lines.
-local READER = { format = "markdown-smart", options = { columns = 10000 } }
+-- Raw HTML and TeX, citations and YAML blocks are off: the report's Markdown uses
+-- none of them, so that a user string that got through unescaped would still be
+-- text, not markup (user strings are escaped where they are written: abs_report.untrusted).
+local READER = { format = "markdown-smart-raw_html-raw_tex-citations-yaml_metadata_block",
+                 options = { columns = 10000 } }
 
-local MIME_TYPES = { svg = "image/svg+xml", png = "image/png", jpg = "image/jpeg", jpeg = "image/jpeg" }
+-- The only images a report embeds: the charts the renderer wrote (abs_report.render).
+local FIGURE_PATH = "^figures/figure%-%d+%.svg$"
 
-local function with_metadata(doc, metadata_file)
-  -- --metadata-file semantics: the document's own metadata wins.
-  local yaml = read_file(metadata_file)
-  local meta = pandoc.read("---\n" .. yaml .. "\n...\n", READER.format, READER.options).meta
-  for key, value in pairs(meta) do
-    if doc.meta[key] == nil then
-      doc.meta[key] = value
+-- A Typst string literal: "..." with its backslashes and quotes escaped.
+local function typst_string(text)
+  return '"' .. text:gsub("\\", "\\\\"):gsub('"', '\\"') .. '"'
+end
+
+-- Metadata values are user strings (title, recipient, zone names...): literal text.
+-- Typst gets each as a string literal (#"..."), displayed as written: pandoc's Typst
+-- writer does not escape "= " or "- " at the start of a content block ([$title$]),
+-- where Typst would read a heading or a list. The other writers escape text.
+local function literal_meta(value, format)
+  if type(value) == "boolean" then
+    return value
+  end
+  if type(value) == "table" then
+    local items = {}
+    for i, item in ipairs(value) do
+      items[i] = literal_meta(item, format)
     end
+    return pandoc.MetaList(items)
+  end
+  if format == "typst" then
+    return pandoc.MetaInlines({ pandoc.RawInline("typst", "#" .. typst_string(tostring(value))) })
+  end
+  return pandoc.MetaInlines(pandoc.Inlines(tostring(value)))
+end
+
+local function with_metadata(doc, metadata, format)
+  -- The given metadata wins over the document's own (the body has none); each
+  -- edition sets every key again, and its filter works on a copy.
+  for key, value in pairs(metadata or {}) do
+    doc.meta[key] = literal_meta(value, format)
   end
   return doc
 end
@@ -61,17 +91,15 @@ end
 
 -- Images become data URIs in the written HTML, not in the document: the writer
 -- would otherwise escape every character of every URI (40 ms a report).
+-- Nothing but the report's own figures is read: any other reference (a local file,
+-- a URL, a data URI) stops the render.
 local function embed_images(html, folder)
-  return (html:gsub('(<img[^>]-src=")([^"]+)(")', function(before, src, after)
-    if src:match("^data:") then
-      return nil
+  return (html:gsub('(<img[^>]-src=")([^"]*)(")', function(before, src, after)
+    if not src:match(FIGURE_PATH) then
+      error("image refusée : « " .. src .. " » n'est pas une figure du rapport", 0)
     end
-    local extension = src:match("%.(%w+)$")
-    local mime = MIME_TYPES[(extension or ""):lower()]
-    if mime == nil then
-      error("image d'un type non pris en charge : " .. src, 0)
-    end
-    return before .. pandoc.mediabag.make_data_uri(mime, read_file(pandoc.path.join({ folder, src }))) .. after
+    return before .. pandoc.mediabag.make_data_uri("image/svg+xml", read_file(pandoc.path.join({ folder, src })))
+      .. after
   end))
 end
 
@@ -98,9 +126,9 @@ end
 local function handle(request)
   local folder = pandoc.path.directory(request.markdown)
   local doc = pandoc.read(read_file(request.markdown), READER.format, READER.options)
-  doc = with_metadata(doc, request.metadata)
   for _, edition in ipairs(request.editions) do
-    write_edition(filtered(doc, request.filter, edition.format), edition, folder)
+    local edition_doc = with_metadata(doc, request.metadata, edition.format)
+    write_edition(filtered(edition_doc, request.filter, edition.format), edition, folder)
   end
 end
 

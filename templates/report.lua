@@ -4,6 +4,8 @@
 --    HTML edition styles the div's class.
 --  * Typst only: tables get the full text width with columns weighted by what they
 --    hold, and charts keep their text alternative.
+--  * HTML only: headings one level down (one `h1`, the cover title), table header
+--    cells scoped, wide tables in a keyboard-scrollable region.
 --  * HTML only: when the metadata has `demo: true`, every chapter repeats the
 --    demonstration notice, so that a chapter linked or printed alone still says its
 --    figures are fictitious (the PDF prints it on every page instead).
@@ -101,11 +103,113 @@ local function capped_shares(weights)
   return shares
 end
 
+-- HTML only: header cells say what they head (`<th scope="col">`, and the label columns'
+-- cells become `<th scope="row">`), so that a screen reader announces "Taux de couverture,
+-- Grenoble, 59,2 %" rather than a bare number. Label columns are the leading columns whose
+-- header is empty (one, or two in the evolution table: item, then zone); the empty corner
+-- cells head nothing and get no scope. An item written once for several rows (the
+-- evolution table leaves it blank below) spans those rows, so that each row keeps its item.
+local function label_columns(tbl)
+  local count = 0
+  local row = tbl.head.rows[1]
+  for _, cell in ipairs(row and row.cells or {}) do
+    if pandoc.utils.stringify(cell.contents) ~= "" then
+      break
+    end
+    count = count + 1
+  end
+  return math.max(count, 1)
+end
+
+local function span_blank_labels(body)
+  local anchor = nil
+  for _, row in ipairs(body.body) do
+    local first = row.cells[1]
+    if anchor ~= nil and first ~= nil and pandoc.utils.stringify(first.contents) == "" then
+      anchor.row_span = anchor.row_span + 1
+      table.remove(row.cells, 1)
+    else
+      anchor = first
+    end
+  end
+end
+
+local function scope_headers(tbl)
+  local labels = label_columns(tbl)
+  for _, row in ipairs(tbl.head.rows) do
+    for _, cell in ipairs(row.cells) do
+      if pandoc.utils.stringify(cell.contents) ~= "" then
+        cell.attributes.scope = "col"
+      end
+    end
+  end
+  for _, body in ipairs(tbl.bodies) do
+    body.row_head_columns = labels
+    if labels > 1 then
+      span_blank_labels(body)
+    end
+    for _, row in ipairs(body.body) do
+      local spanned = #row.cells < #tbl.colspecs and 1 or 0
+      for i = 1, labels - spanned do
+        if row.cells[i] ~= nil then
+          row.cells[i].attributes.scope = "row"  -- with a rowspan, it heads the rows it spans
+        end
+      end
+    end
+  end
+end
+
+-- Typst reads "= ", "- ", "+ ", "/ " or "1. " at the start of a table cell as a
+-- heading or a list item; pandoc's writer escapes them only at the start of a line.
+-- A cell that starts so (a zone name from a parameter file) gets a Typst escape.
+local function starts_block(inlines)
+  local first, second = inlines[1], inlines[2]
+  if first == nil or first.t ~= "Str" then
+    return false
+  end
+  if first.text:match("^=") then
+    return true
+  end
+  local marker = first.text == "-" or first.text == "+" or first.text == "/" or first.text:match("^%d+%.$") ~= nil
+  return marker and (second == nil or second.t == "Space" or second.t == "SoftBreak")
+end
+
+local function escape_cell_start(cell)
+  local block = cell.contents[1]
+  if block ~= nil and (block.t == "Plain" or block.t == "Para") and starts_block(block.content) then
+    block.content:insert(1, pandoc.RawInline("typst", "\\"))
+  end
+end
+
+local function escape_cell_starts(tbl)
+  for _, row in ipairs(tbl.head.rows) do
+    for _, cell in ipairs(row.cells) do escape_cell_start(cell) end
+  end
+  for _, body in ipairs(tbl.bodies) do
+    for _, row in ipairs(body.body) do
+      for _, cell in ipairs(row.cells) do escape_cell_start(cell) end
+    end
+  end
+end
+
+-- HTML: a wide table scrolls inside its own box instead of widening the page. The box
+-- is a named region reachable by keyboard (tabindex), so that it can be scrolled
+-- without a mouse (WCAG 2.1.1).
+local function scroll_box(tbl)
+  local name = pandoc.utils.stringify(tbl.caption.long)
+  local attributes = { { "role", "region" }, { "tabindex", "0" } }
+  if name ~= "" then
+    attributes[#attributes + 1] = { "aria-label", name }
+  end
+  return pandoc.Div({ tbl }, pandoc.Attr("", { "table-wrap" }, attributes))
+end
+
 function Table(tbl)
   if FORMAT ~= "typst" then
-    -- HTML: a wide table scrolls inside its own box instead of widening the page.
-    return pandoc.Div({ tbl }, pandoc.Attr("", { "table-wrap" }))
+    scope_headers(tbl)
+    return scroll_box(tbl)
   end
+  escape_cell_starts(tbl)
   local shares = capped_shares(column_weights(tbl))
   for i, spec in ipairs(tbl.colspecs) do
     tbl.colspecs[i] = { spec[1], shares[i] }
@@ -134,12 +238,16 @@ function Figure(figure)
   return figure:walk({ Image = image_with_alt })
 end
 
+-- HTML only: headings move one level down, the cover title being the page's one
+-- `h1` (chapters `h2`, sections `h3`); render.py deepens the table of contents to match.
 function Header(header)
   if FORMAT ~= "html5" and FORMAT ~= "html" then
     return nil
   end
-  if not is_demo or header.level ~= 1 then
-    return nil
+  local chapter = header.level == 1
+  header.level = header.level + 1
+  if not is_demo or not chapter then
+    return header
   end
   local notice = pandoc.Div(
     { pandoc.Plain({ pandoc.Str("Données fictives de démonstration") }) },

@@ -138,3 +138,24 @@ def test_reissued_version_verifies(reissued, capsys):
     out = capsys.readouterr().out
     assert status == 0, out
     assert "(version 2)" in out and "report-v2.html" in out
+
+
+def test_one_forged_manifest_stops_the_reissue_before_anything_is_written(reissued, tmp_path, capsys):
+    """Every manifest is checked first: a report folder sent by someone else cannot half-run a re-issue."""
+    import shutil
+
+    outputs = tmp_path / "outputs"
+    shutil.copytree(reissued["outputs"], outputs)
+    forged = outputs / "zz" / "2024"
+    forged.mkdir(parents=True)
+    manifest = json.loads((reissued["folders"][LANS] / "manifest.json").read_text(encoding="utf-8"))
+    manifest["reproducible"]["parameters"]["name"] = str(tmp_path / "victim.sh")
+    manifest["reproducible"]["version"] = "1; rm -rf ~"
+    (forged / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    before = sorted((str(p), p.stat().st_mtime_ns) for p in tmp_path.rglob("*"))
+    status = main(["reissue", "--corrected-data", str(reissued["corrected"]), "--reports", str(outputs),
+                   "--date", "2025-04-01"])
+    err = capsys.readouterr().err
+    assert status == 2 and "zz/2024/manifest.json" in err and "reproducible.version" in err
+    assert "reproducible.parameters.name" in err
+    assert sorted((str(p), p.stat().st_mtime_ns) for p in tmp_path.rglob("*")) == before

@@ -91,3 +91,16 @@ def test_missing_input_exits_2(setup, tmp_path, capsys):
 def test_not_a_report_folder_exits_2(tmp_path, capsys):
     assert main(["verify", str(tmp_path)]) == 2
     assert "manifest.json" in capsys.readouterr().err
+
+
+def test_report_folder_has_ordinary_modes(setup):
+    """Published folders are not mkdtemp's 0700: readable by others as any folder the user creates."""
+    import os
+    import stat
+
+    _, _, report = setup
+    mask = os.umask(0o022)
+    os.umask(mask)
+    assert stat.S_IMODE(report.stat().st_mode) == 0o777 & ~mask
+    for name in ("published.csv", "manifest.json", "report.html"):
+        assert stat.S_IMODE((report / name).stat().st_mode) == 0o666 & ~mask, name

@@ -32,7 +32,6 @@ import os
 import shutil
 import signal
 import sys
-import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -48,6 +47,7 @@ from .errors import InputError, Problem
 from .geography import Geography, UnknownZone, Zone, load_geography
 from .params import DEFAULT_FORMATS, ReportParams, load_params, read_params_file
 from .paths import PACKAGE_DIR, outputs_dir, project_file
+from .template import fill
 
 LEVELS = ("commune", "epci", "departement")
 FINGERPRINT_FILE = ".fingerprint.json"
@@ -180,9 +180,13 @@ def _jobs_from_files(geography: Geography, folder: Path, departement: str, year:
     files = sorted([*folder.glob("*.yml"), *folder.glob("*.yaml")])
     if not files:
         raise InputError(Problem(str(folder), "aucun fichier de paramètres (*.yml) dans ce dossier"))
-    jobs = []
+    jobs, problems = [], []
     for path in files:
-        parsed, _, _ = read_params_file(path)
+        try:
+            parsed, _, _ = read_params_file(path)
+        except InputError as exc:  # every file checked: all the problems at once
+            problems += exc.problems
+            continue
         spec = parsed.territory
         if parsed.year != year or spec.level not in levels:
             continue
@@ -195,6 +199,8 @@ def _jobs_from_files(geography: Geography, folder: Path, departement: str, year:
             continue
         jobs.append(Job(spec.level, spec.code, spec.name or (zone.name if zone else spec.code), year,
                         str(root), params_file=str(path.resolve()), renderer=renderer))
+    if problems:
+        raise InputError(problems)
     return jobs
 
 
@@ -206,10 +212,16 @@ def params_text(zone: Zone, year: int, defaults: Defaults = Defaults()) -> str:
     import yaml
 
     raw = {"territory": {"level": zone.level, "code": zone.code}, "year": int(year), "title": defaults.title,
-           "recipient": defaults.recipient, "purpose": defaults.purpose.format(year=year),
+           "recipient": defaults.recipient,
+           "purpose": fill(defaults.purpose, purpose_values(year), "--purpose"),
            "formats": list(defaults.formats), "data": defaults.data}
     header = f"# Écrit par abs-report batch pour {zone.name} ({zone.level} {zone.code}).\n"
     return header + yaml.safe_dump(raw, allow_unicode=True, sort_keys=False)
+
+
+def purpose_values(year: int) -> dict[str, int]:
+    """What ``--purpose`` may hold: ``{year}`` or ``{annee}``, the year of the batch."""
+    return {"year": int(year), "annee": int(year)}
 
 
 def params_file_for(zone: Zone, year: int, root: Path, defaults: Defaults = Defaults()) -> Path:
@@ -486,7 +498,7 @@ def _retryable(exc: BaseException) -> bool:
 
 
 def _build(job: Job, timings: dict) -> Path:
-    from .pipeline import build_report, evolution_years, output_folder, prepare, publish
+    from .pipeline import build_report, evolution_years, output_folder, prepare, publish, scratch_folder
 
     tick = time.perf_counter()
     geography = load_geography()
@@ -507,7 +519,7 @@ def _build(job: Job, timings: dict) -> Path:
     else:
         kernel = None
         target.parent.mkdir(parents=True, exist_ok=True)
-        scratch = Path(tempfile.mkdtemp(prefix=f".{job.code}-", dir=target.parent))
+        scratch = scratch_folder(target.parent, f".{job.code}-")
     timings["kernel_wait"] = time.perf_counter() - tick
     _local.current = scratch
     try:

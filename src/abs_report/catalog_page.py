@@ -5,17 +5,26 @@ One row per report folder ``outputs/<zone_code>/<year>/`` holding a
 the workbook. A search box filters the rows as one types (inline JavaScript,
 accents and case ignored). The page refers to no external URL, so it can be
 opened from a disk, a shared folder or an archive.
+
+Names, codes and folders come from manifests and folders that others may have
+written: each is plain text (controls dropped) escaped for HTML, and a link is
+always relative to the catalogue. A Content-Security-Policy allows the page's own
+style and filter script by their hashes, and nothing else.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import html
 import json
 import os
+import urllib.parse
 from dataclasses import dataclass
 from pathlib import Path
 
 from .geography import LEVEL_LABELS, Geography, UnknownZone, load_geography
+from .untrusted import plain_text
 
 LINKS = (("report.pdf", "PDF"), ("report.html", "HTML"), ("tables.xlsx", "Tableaux (xlsx)"))
 LEVEL_ORDER = {"departement": 0, "region": 0, "epci": 1, "aggregation": 2, "commune": 3}
@@ -74,25 +83,43 @@ def collect(root: Path, geography: Geography | None = None) -> list[Entry]:
     return sorted(entries, key=lambda e: (-e.year, LEVEL_ORDER.get(e.level, 9), e.name, e.code))
 
 
+def _text(value: object) -> str:
+    """A string from a manifest or a folder name, as HTML text."""
+    return html.escape(plain_text(value))
+
+
+def _href(folder: str, name: str) -> str:
+    """A link to a report file, relative to the catalogue whatever the folder's name.
+
+    URL-quoted: a ``:`` becomes ``%3A``, so no folder name can make a scheme (``javascript:``).
+    """
+    return html.escape(urllib.parse.quote(f"{folder}/{name}"))
+
+
 def _row(entry: Entry) -> str:
+    # Each link names its report for a screen reader that lists links out of their row
+    # ("PDF – Grenoble 2024", RGAA 6.1); the addition is hidden on screen only.
+    context = f'<span class="visually-hidden"> – {_text(entry.name)} {entry.year}</span>'
     links = " · ".join(
-        f'<a href="{html.escape(entry.folder)}/{name}">{label}</a>'
+        f'<a href="{_href(entry.folder, name)}">{label}{context}</a>'
         for name, label in LINKS if name in entry.files) or "—"
     level = LEVEL_LABELS.get(entry.level, entry.level)
     search = f"{entry.name} {entry.code} {level} {entry.year}"
-    return (f'<tr data-search="{html.escape(search)}"><td>{html.escape(entry.name)}</td>'
-            f"<td>{html.escape(entry.code)}</td><td>{html.escape(level)}</td><td>{entry.year}</td>"
+    return (f'<tr data-search="{_text(search)}"><th scope="row">{_text(entry.name)}</th>'
+            f"<td>{_text(entry.code)}</td><td>{_text(level)}</td><td>{entry.year}</td>"
             f"<td>{links}</td></tr>")
 
 
 STYLE = """
 body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;margin:2rem auto;max-width:70rem;padding:0 1rem;color:#1d1d1d}
 h1{font-size:1.5rem}label{font-weight:600;margin-right:.5rem}
-input[type=search]{font-size:1rem;padding:.4rem .6rem;width:min(28rem,100%)}
+input[type=search]{font-size:1rem;padding:.4rem .6rem;width:min(28rem,100%)}input::placeholder{color:#6b6b6b}
 table{border-collapse:collapse;width:100%;margin-top:1rem}
 th,td{text-align:left;padding:.35rem .6rem;border-bottom:1px solid #ddd}
-th{background:#f3f3f3}tr[hidden]{display:none}.count{color:#555;margin-left:1rem}
-.note{color:#555;font-size:.9rem}
+th{background:#f3f3f3}tbody th{background:none;font-weight:400}tr[hidden]{display:none}.count{color:#555;margin-left:1rem}
+.note{color:#555;font-size:.9rem}caption{text-align:left;font-weight:600;padding:.3rem 0}
+a{color:#0b5563}:focus-visible{outline:3px solid #0b5563;outline-offset:2px}
+.visually-hidden{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}
 """
 
 SCRIPT = """
@@ -120,6 +147,15 @@ SCRIPT = """
 """
 
 
+def _csp_source(text: str) -> str:
+    return "'sha256-" + base64.b64encode(hashlib.sha256(text.encode("utf-8")).digest()).decode() + "'"
+
+
+CONTENT_SECURITY_POLICY = (f"default-src 'none'; script-src {_csp_source(SCRIPT)}; style-src {_csp_source(STYLE)}; "
+                           "base-uri 'none'; form-action 'none'")
+"""The page's own filter script and style, by hash; nothing else runs, loads or is styled."""
+
+
 def render(entries: list[Entry]) -> str:
     """The catalogue page (French, self-contained)."""
     rows = "\n".join(_row(e) for e in entries)
@@ -127,22 +163,27 @@ def render(entries: list[Entry]) -> str:
 <html lang="fr">
 <head>
 <meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="{CONTENT_SECURITY_POLICY}">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Catalogue des rapports d'analyse des besoins sociaux</title>
 <style>{STYLE}</style>
 </head>
 <body>
+<main>
 <h1>Catalogue des rapports d'analyse des besoins sociaux</h1>
 <p class="note">{len(entries)} rapport{"s" if len(entries) > 1 else ""} dans ce dossier.
 Chaque rapport est soumis au secret statistique et aux conditions d'usage de la Caf indiquées à sa fin.</p>
 <p><label for="recherche">Rechercher un territoire</label><input id="recherche" type="search"
- placeholder="nom, code, niveau ou année" autocomplete="off"><span id="nombre" class="count"></span></p>
+ placeholder="nom, code, niveau ou année" autocomplete="off"><span id="nombre" class="count"
+ role="status"></span></p>
 <table id="rapports">
-<thead><tr><th>Territoire</th><th>Code</th><th>Niveau</th><th>Année</th><th>Documents</th></tr></thead>
+<caption>Rapports disponibles</caption>
+<thead><tr><th scope="col">Territoire</th><th scope="col">Code</th><th scope="col">Niveau</th><th scope="col">Année</th><th scope="col">Documents</th></tr></thead>
 <tbody>
 {rows}
 </tbody>
 </table>
+</main>
 <script>{SCRIPT}</script>
 </body>
 </html>

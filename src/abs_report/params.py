@@ -14,21 +14,33 @@ the key and the value, and close matches for a mistyped code or name::
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator
 
+from . import safe_yaml
 from .dataref import DataRef
 from .errors import InputError, Problem
-from .geography import Geography, UnknownZone, Zone
+from .geography import FRANCE_CODE, Geography, UnknownZone, Zone
 
 Level = Literal["commune", "epci", "departement", "region", "aggregation"]
 ComparisonLevel = Literal["commune", "epci", "departement", "region", "france", "aggregation"]
 Format = Literal["pdf", "html"]
 DEFAULT_FORMATS = ("pdf", "html")
+
+AGGREGATION_CODE = re.compile(r"[A-Za-z][A-Za-z0-9_-]{0,39}", re.ASCII)
+"""An aggregation's code names its output folder: an ASCII letter, then up to 39 ASCII letters,
+digits, ``_`` or ``-``. No dot, slash or space; it cannot look like a COG code (those start with a
+digit) and may not equal one, whatever the case (``FR`` is France)."""
+LIMITS = {"title": 200, "recipient": 300, "purpose": 1000, "name": 150, "code": 40, "data": 500,
+          "communes": 6000, "comparison_zones": 20}
+"""Longest text (characters) or list (items) accepted per field of a parameter file."""
+
+CommuneCode = Annotated[str, StringConstraints(min_length=1, max_length=10)]
 
 
 class _Strict(BaseModel):
@@ -39,30 +51,19 @@ class ZoneSpec(_Strict):
     """A zone as written in a parameter file."""
 
     level: ComparisonLevel
-    code: str
-    name: str | None = None
-    communes: tuple[str, ...] = ()
-
-    @field_validator("code", mode="before")
-    @classmethod
-    def _code_is_text(cls, value):
-        # YAML reads 38185 as an integer and 01001 as 1001: refuse the ambiguity.
-        if isinstance(value, bool) or not isinstance(value, str | int):
-            raise ValueError("le code doit être une chaîne, entre guillemets (\"38185\")")
-        if isinstance(value, int):
-            raise ValueError(f"le code {value} doit être écrit entre guillemets (\"{value}\") : "
-                             "sans guillemets, 01001 serait lu 1001")
-        return value
+    code: str = Field(max_length=LIMITS["code"])
+    name: str | None = Field(default=None, min_length=1, max_length=LIMITS["name"])
+    communes: tuple[CommuneCode, ...] = Field(default=(), max_length=LIMITS["communes"])
 
     @field_validator("communes", mode="before")
     @classmethod
-    def _communes_are_text(cls, value):
+    def _communes_are_a_list(cls, value):
         if value is None:
             return ()
-        bad = [v for v in value if not isinstance(v, str)]
-        if bad:
-            raise ValueError(f"codes de communes à écrire entre guillemets : {bad[:5]}")
-        return tuple(value)
+        if isinstance(value, str | int | dict):
+            # A string is a sequence of characters: say what is wrong, not which character.
+            raise ValueError('une liste de codes de communes est attendue, p. ex. ["38185", "38151"]')
+        return value
 
 
 class ParamsFile(_Strict):
@@ -70,15 +71,28 @@ class ParamsFile(_Strict):
 
     territory: ZoneSpec
     year: int = Field(ge=2000, le=2100)
-    comparison_zones: tuple[ZoneSpec, ...] | Literal["default"] = "default"
-    title: str = "Analyse des besoins sociaux"
-    recipient: str = Field(min_length=1)
-    purpose: str = Field(min_length=1)
-    formats: tuple[Format, ...] = DEFAULT_FORMATS
-    data: str = "demo"
+    comparison_zones: tuple[ZoneSpec, ...] | None = Field(default=None, max_length=LIMITS["comparison_zones"])
+    """``None`` (written ``default`` or left out): every level above the territory."""
+    title: str = Field(default="Analyse des besoins sociaux", min_length=1, max_length=LIMITS["title"])
+    recipient: str = Field(min_length=1, max_length=LIMITS["recipient"])
+    purpose: str = Field(min_length=1, max_length=LIMITS["purpose"])
+    formats: tuple[Format, ...] = Field(default=DEFAULT_FORMATS, min_length=1)
+    data: str = Field(default="demo", min_length=1, max_length=LIMITS["data"])
     """``demo`` for the embedded demonstration data, else a dataset folder
     built by ``abs-report data import`` (relative to the parameter file)."""
-    output_dir: str | None = None
+
+    @field_validator("comparison_zones", mode="before")
+    @classmethod
+    def _default_or_list(cls, value):
+        if value == "default":
+            return None
+        if isinstance(value, str | int | dict):
+            raise ValueError("une liste de zones (level, code) ou « default » est attendue")
+        return value
+
+
+TOP_KEYS = tuple(ParamsFile.model_fields)
+ZONE_KEYS = tuple(ZoneSpec.model_fields)
 
 
 @dataclass(frozen=True)
@@ -94,7 +108,6 @@ class ReportParams:
     purpose: str
     formats: tuple[str, ...]
     data: str
-    output_dir: Path | None
     raw: dict
 
     @property
@@ -106,26 +119,6 @@ class ReportParams:
     def data_ref(self) -> DataRef:
         """The ``data`` value, parsed: the demonstration data or a folder relative to this file."""
         return DataRef.parse(self.data, Path(self.source).parent)
-
-
-def _line_index(text: str) -> dict[tuple, int]:
-    """1-based line of every key path in a YAML document."""
-    lines: dict[tuple, int] = {}
-
-    def walk(node, path):
-        lines.setdefault(path, node.start_mark.line + 1)
-        if isinstance(node, yaml.MappingNode):
-            for key, value in node.value:
-                lines[path + (key.value,)] = key.start_mark.line + 1
-                walk(value, path + (key.value,))
-        elif isinstance(node, yaml.SequenceNode):
-            for i, item in enumerate(node.value):
-                walk(item, path + (i,))
-
-    root = yaml.compose(text)
-    if root is not None:
-        walk(root, ())
-    return lines
 
 
 def _line_of(lines: dict[tuple, int], loc: tuple) -> int | None:
@@ -144,54 +137,107 @@ def _value_at(raw, loc):
     return raw
 
 
+def _shown_value(value):
+    """A value as a message may print it: text escaped and cut, containers not dumped whole."""
+    if isinstance(value, str):
+        return safe_yaml.shown(value)
+    if isinstance(value, dict | list | tuple):
+        return safe_yaml.shown(repr(value))
+    return value
+
+
+def validation_problems(raw: dict, name: str, lines: dict[tuple, int] | None = None,
+                        source: dict[tuple, str] | None = None, prefix: str = "",
+                        found: list[Problem] | None = None) -> tuple[ParamsFile | None, list[Problem]]:
+    """Type-check parsed parameters; every problem in French, naming ``name``, line and field.
+
+    ``prefix`` is put before field names (a manifest's ``reproducible.parameters.as_given.``);
+    ``found`` are the problems the YAML reading found (characters, repeated keys), with their
+    lines; without it, strings are checked here.
+    """
+    lines, source = lines or {}, source or {}
+    problems = list(found) if found is not None else _text_problems(raw, name, prefix)
+    try:
+        parsed = ParamsFile.model_validate(raw)
+        return (parsed, []) if not problems else (None, problems)
+    except ValidationError as exc:
+        for err in exc.errors():
+            loc = tuple(err["loc"])
+            value = _value_at(raw, loc) if err["type"] != "missing" else None
+            written = source.get(loc)
+            problems.append(Problem(name, _french_message(err, written), line=_line_of(lines, loc),
+                                    field=safe_yaml.shown(prefix + ".".join(str(p) for p in loc), 150),
+                                    value=written if _unquoted(err, written) else _shown_value(value)))
+        return None, problems
+
+
+def _text_problems(raw, name: str, prefix: str, path: tuple = ()) -> list[Problem]:
+    """Control and bidirectional characters in any string (a manifest has no YAML pass)."""
+    if isinstance(raw, dict):
+        return [p for k, v in raw.items() for p in _text_problems(k, name, prefix, path)
+                + _text_problems(v, name, prefix, path + (k,))]
+    if isinstance(raw, list):
+        return [p for i, v in enumerate(raw) for p in _text_problems(v, name, prefix, path + (i,))]
+    if isinstance(raw, str) and (char := safe_yaml.bad_character(raw)) is not None:
+        return [Problem(name, f"caractère interdit U+{ord(char):04X}",
+                        field=safe_yaml.shown(prefix + ".".join(map(str, path)), 150),
+                        value=safe_yaml.shown(raw))]
+    return []
+
+
 def read_params_file(path: Path) -> tuple[ParamsFile, dict, dict[tuple, int]]:
     """Parse and type-check a parameter file (no geography or data look-up yet)."""
     name = str(path)
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InputError(Problem(name, "fichier de paramètres introuvable")) from None
-    except UnicodeDecodeError as exc:
-        raise InputError(Problem(name, f"le fichier n'est pas en UTF-8 ({exc.reason})")) from None
-    try:
-        raw = yaml.safe_load(text)
-        lines = _line_index(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise InputError(Problem(name, f"YAML invalide : {getattr(exc, 'problem', exc)}",
-                                 line=mark.line + 1 if mark else None)) from None
-    if not isinstance(raw, dict):
+    doc = safe_yaml.load(Path(path))
+    if not isinstance(doc.data, dict):
         raise InputError(Problem(name, "le fichier doit contenir un dictionnaire de paramètres"))
-    try:
-        return ParamsFile.model_validate(raw), raw, lines
-    except ValidationError as exc:
-        problems = []
-        for err in exc.errors():
-            loc = tuple(err["loc"])
-            key = ".".join(str(p) for p in loc)
-            value = err.get("input") if err["type"] != "missing" else None
-            message = _french_message(err)
-            problems.append(Problem(name, message, line=_line_of(lines, loc), field=key,
-                                    value=value if err["type"] != "extra_forbidden" else _value_at(raw, loc)))
-        raise InputError(problems) from None
+    parsed, problems = validation_problems(doc.data, name, doc.lines, doc.source, found=doc.problems)
+    if problems:
+        raise InputError(problems)
+    return parsed, doc.data, doc.lines
 
 
-def _french_message(err: dict) -> str:
-    kind = err["type"]
+def _unquoted(err: dict, written: str | None) -> bool:
+    """A code YAML read as a number (``01001`` is 513 in YAML 1.1, ``38185`` is 38185)."""
+    loc = err["loc"]
+    return (written is not None and err["type"] == "string_type" and isinstance(err.get("input"), int | float)
+            and ("code" in loc or "communes" in loc))
+
+
+def _french_message(err: dict, written: str | None = None) -> str:
+    kind, ctx, loc = err["type"], err.get("ctx") or {}, err["loc"]
+    if _unquoted(err, written):
+        return (f'un code s\'écrit entre guillemets : "{written}" (sans guillemets, YAML le lit comme un '
+                "nombre, et 01001 y perdrait son zéro ou deviendrait un autre nombre)")
     if kind == "extra_forbidden":
-        return ("clé inconnue ; clés possibles : territory, year, comparison_zones, title, recipient, "
-                "purpose, formats, data, output_dir")
-    if kind == "missing":
-        return "clé obligatoire absente"
-    if kind == "literal_error":
-        return f"valeur non reconnue ; attendu : {err['ctx']['expected']}"
-    if kind.startswith("int_"):
-        return "un nombre entier est attendu"
-    if kind in ("greater_than_equal", "less_than_equal"):
+        keys = ZONE_KEYS if len(loc) > 1 and loc[0] in ("territory", "comparison_zones") else TOP_KEYS
+        return "clé inconnue ; clés possibles ici : " + ", ".join(keys)
+    messages = {
+        "missing": "clé obligatoire absente",
+        "string_type": "un texte est attendu",
+        "int_type": "un nombre entier est attendu",
+        "int_parsing": "un nombre entier est attendu",
+        "int_from_float": "un nombre entier est attendu",
+        "tuple_type": "une liste est attendue",
+        "list_type": "une liste est attendue",
+        "model_type": "un dictionnaire de clés est attendu (" + ", ".join(ZONE_KEYS) + ")",
+        "model_attributes_type": "un dictionnaire de clés est attendu (" + ", ".join(ZONE_KEYS) + ")",
+        "dict_type": "un dictionnaire de clés est attendu",
+        "literal_error": f"valeur non reconnue ; attendu : {ctx.get('expected', '')}".replace("'", "")
+        .replace(" or ", " ou "),
+        "greater_than_equal": f"valeur trop petite ; au moins {ctx.get('ge')}",
+        "less_than_equal": f"valeur trop grande ; au plus {ctx.get('le')}",
+        "string_too_short": "ne peut pas être vide",
+        "string_too_long": f"texte trop long ; au plus {ctx.get('max_length')} caractères",
+        "too_short": f"liste trop courte ; au moins {ctx.get('min_length')} élément(s)",
+        "too_long": f"liste trop longue ; au plus {ctx.get('max_length')} éléments",
+        "bool_type": "oui ou non (true, false) est attendu",
+    }
+    if kind == "value_error":
+        return str(ctx.get("error", "valeur refusée"))
+    if kind in ("greater_than_equal", "less_than_equal") and loc == ("year",):
         return "année hors de la plage admise (2000-2100)"
-    if kind == "string_too_short":
-        return "ne peut pas être vide"
-    return err["msg"].removeprefix("Value error, ")
+    return messages.get(kind, "valeur refusée (type ou forme inattendus)")
 
 
 def _resolve_zone(spec: ZoneSpec, geography: Geography) -> Zone:
@@ -201,6 +247,27 @@ def _resolve_zone(spec: ZoneSpec, geography: Geography) -> Zone:
         return geography.aggregation(spec.code, spec.name or spec.code, list(spec.communes))
     zone = geography.zone(spec.level, spec.code)
     return zone if not spec.name else Zone(zone.level, zone.code, spec.name, zone.members)
+
+
+def _cog_codes(geography: Geography) -> frozenset[str]:
+    """Every code of every level of the packaged geography, case-folded."""
+    cached = getattr(geography, "_all_codes_folded", None)
+    if cached is None:
+        codes = [*geography.communes.index, *geography.epcis.index, *geography.departements.index,
+                 *geography.regions.index, *geography.former_codes, FRANCE_CODE]
+        cached = frozenset(str(c).casefold() for c in codes)
+        geography._all_codes_folded = cached
+    return cached
+
+
+def aggregation_code_problem(code: str, geography: Geography) -> str | None:
+    """Why an aggregation code cannot name an output folder, or ``None`` when it can."""
+    if not AGGREGATION_CODE.fullmatch(code):
+        return ("code de regroupement invalide : une lettre puis au plus 39 lettres, chiffres, « _ » ou « - » "
+                "(sans accent, point, barre oblique ni espace), p. ex. « vercors-nord »")
+    if code.casefold() in _cog_codes(geography):
+        return "code de regroupement déjà pris par une zone du COG : choisissez un autre code"
+    return None
 
 
 def load_params(path: Path | str, geography: Geography,
@@ -216,38 +283,61 @@ def load_params(path: Path | str, geography: Geography,
     parsed, raw, lines = read_params_file(path)
     problems: list[Problem] = []
 
+    def add(message: str, field: tuple, value) -> None:
+        problems.append(Problem(str(path), message, line=_line_of(lines, field),
+                                field=".".join(map(str, field)), value=_shown_value(value)))
+
     def resolve(spec: ZoneSpec, loc: tuple) -> Zone | None:
+        if spec.level == "aggregation" and (why := aggregation_code_problem(spec.code, geography)):
+            add(why, loc + ("code",), spec.code)
+            return None
         try:
             return _resolve_zone(spec, geography)
         except UnknownZone as exc:
             field = loc + (("communes",) if spec.level == "aggregation" else ("code",))
             hint = f" ; vouliez-vous dire : {', '.join(exc.suggestions)} ?" if exc.suggestions else ""
-            problems.append(Problem(str(path), f"code {exc.level} inconnu du COG{hint}",
-                                    line=_line_of(lines, field), field=".".join(map(str, field)),
-                                    value=exc.code))
+            add(f"code {exc.level} inconnu du COG{hint}", field, exc.code)
         except ValueError as exc:
-            problems.append(Problem(str(path), str(exc), line=_line_of(lines, loc),
-                                    field=".".join(map(str, loc)), value=spec.level))
+            add(str(exc), loc, spec.level)
         return None
 
     territory = resolve(parsed.territory, ("territory",))
     if parsed.territory.level == "france":
-        problems.append(Problem(str(path), "le territoire d'étude ne peut pas être la France entière",
-                                line=_line_of(lines, ("territory", "level")), field="territory.level",
-                                value="france"))
-    if parsed.comparison_zones == "default":
+        add("le territoire d'étude ne peut pas être la France entière", ("territory", "level"), "france")
+    if parsed.comparison_zones is None:
         comparison = tuple(geography.parent_chain(territory)) if territory else ()
     else:
-        comparison = tuple(z for i, spec in enumerate(parsed.comparison_zones)
-                           if (z := resolve(spec, ("comparison_zones", i))) is not None)
+        comparison = _comparison_zones(parsed.comparison_zones, territory, resolve, add)
     if available_years is not None and parsed.year not in available_years:
-        problems.append(Problem(str(path), "année absente des données ; années disponibles : "
-                                + ", ".join(map(str, available_years)),
-                                line=_line_of(lines, ("year",)), field="year", value=parsed.year))
+        add("année absente des données ; années disponibles : " + ", ".join(map(str, available_years)),
+            ("year",), parsed.year)
     if problems:
         raise InputError(problems)
-    output_dir = (path.parent / parsed.output_dir) if parsed.output_dir else None
     return ReportParams(source=path, territory=territory, comparison_zones=comparison,
                         year=parsed.year, title=parsed.title, recipient=parsed.recipient,
                         purpose=parsed.purpose, formats=tuple(dict.fromkeys(parsed.formats)),
-                        data=parsed.data, output_dir=output_dir, raw=raw)
+                        data=parsed.data, raw=raw)
+
+
+def _comparison_zones(specs, territory: Zone | None, resolve, add) -> tuple[Zone, ...]:
+    """The listed comparison zones, refusing the territory itself and a zone listed twice."""
+    zones, seen = [], {}
+    for i, spec in enumerate(specs):
+        zone = resolve(spec, ("comparison_zones", i))
+        if zone is None:
+            continue
+        if territory is not None and zone.key == territory.key:
+            add("zone de comparaison identique au territoire étudié", ("comparison_zones", i, "code"), zone.code)
+        elif zone.key in seen:
+            add(f"zone de comparaison listée deux fois (aussi en position {seen[zone.key]})",
+                ("comparison_zones", i, "code"), zone.code)
+        else:
+            seen[zone.key] = i
+            zones.append(zone)
+    return tuple(zones)
+
+
+def write_params(values: dict, path: Path) -> Path:
+    """Write already validated parameter ``values`` as a parameter file at ``path`` (chosen by the caller)."""
+    path.write_text(yaml.safe_dump(values, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return path

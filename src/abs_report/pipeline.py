@@ -9,8 +9,8 @@ failed run never replaces a good report.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import os
+import re
 import shutil
 import tempfile
 from dataclasses import dataclass
@@ -23,6 +23,7 @@ from . import published as pub
 from . import secrecy
 from .context import DatasetInfo, ReportContext, ReportZone, SecrecyInfo, ZoneRef
 from .dataref import DataRef
+from .errors import InputError, Problem
 from .execute import execute
 from .figures.text import source_line
 from .geography import Geography, Zone, article_of, load_geography, locative
@@ -54,12 +55,38 @@ def scope_departements(params: ReportParams, geography: Geography) -> list[str]:
     return sorted(set(geography.communes.loc[communes, "departement"]))
 
 
+def validate_params(path: Path, geography: Geography) -> ReportParams:
+    """A parameter file checked against the geography and its dataset's years (no data read yet)."""
+    parsed, _, _ = read_params_file(path)
+    return load_params(path, geography, DataRef.parse(parsed.data, Path(path).parent).years())
+
+
+def validate_all(paths, geography: Geography) -> list[ReportParams]:
+    """Every parameter file checked before any is built: all their problems at once, or nothing."""
+    checked, problems = [], []
+    for path in paths:
+        try:
+            checked.append(validate_params(Path(path), geography))
+        except InputError as exc:
+            problems += exc.problems
+    if problems:
+        raise InputError(problems)
+    return checked
+
+
+def check_outputs_root(root: Path) -> None:
+    """The outputs root is a folder that can be written, or can be created: checked before building."""
+    root = Path(root)
+    existing = next((p for p in (root, *root.parents) if p.exists()), None)
+    if existing is None or not existing.is_dir() or not os.access(existing, os.W_OK | os.X_OK):
+        raise InputError(Problem(str(root), "dossier des rapports inutilisable : ce doit être un dossier "
+                                 "où l'on peut écrire", field="--outputs"))
+
+
 def read_report_params(path: Path, geography: Geography) -> tuple[ReportParams, Dataset]:
     """Validate a parameter file against the geography and its dataset's years, then read its data."""
-    parsed, _, _ = read_params_file(path)
-    data = DataRef.parse(parsed.data, Path(path).parent)
-    params = load_params(path, geography, data.years())
-    return params, data.load(scope_departements(params, geography))
+    params = validate_params(path, geography)
+    return params, params.data_ref.load(scope_departements(params, geography))
 
 
 def departement_of(params: ReportParams, geography: Geography) -> str:
@@ -242,10 +269,25 @@ def default_edition(params: ReportParams) -> dt.date:
     return dt.date(params.year, 12, 31)
 
 
+ZONE_FOLDER = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,39}", re.ASCII)
+"""What a zone code must look like to name a folder: COG codes (``38185``, ``2A004``, ``FR``) and
+aggregation codes (:data:`params.AGGREGATION_CODE`) all do; ``..``, ``/`` and ``""`` never."""
+
+
 def output_folder(params: ReportParams, root: Path | None = None) -> Path:
-    """``outputs/<zone_code>/<year>/`` (the contract)."""
-    base = params.output_dir or root or outputs_dir()
-    return Path(base) / params.territory.code / str(params.year)
+    """``outputs/<zone_code>/<year>/`` (the contract), checked to lie inside the outputs root.
+
+    The parameters were validated already; this checks again where the path is
+    built, so that no code from any source can point a report elsewhere.
+    """
+    base = Path(root or outputs_dir())
+    code, year = str(params.territory.code), params.year
+    target = base / code / str(year)
+    inside = base.resolve() in target.resolve().parents
+    if not ZONE_FOLDER.fullmatch(code) or type(year) is not int or not inside:
+        raise InputError(Problem(str(base), "code de zone impropre à nommer un dossier de rapport",
+                                 field="territory.code", value=code))
+    return target
 
 
 def build_report(prepared: Prepared, scratch: Path, *, renderer: str = "builtin",
@@ -287,6 +329,27 @@ def build_report(prepared: Prepared, scratch: Path, *, renderer: str = "builtin"
     return {name: scratch / name for name in OUTPUT_FILES if (scratch / name).exists()}
 
 
+def _umask() -> int:
+    """The process umask, read without changing it (``os.umask`` sets it, racing other threads)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    return 0o022
+
+
+def scratch_folder(parent: Path, prefix: str) -> Path:
+    """A fresh scratch folder in ``parent`` with an ordinary folder's mode (0755 under umask 022).
+
+    ``mkdtemp`` makes it 0700; published as the report folder, it would stay unreadable to others.
+    """
+    scratch = Path(tempfile.mkdtemp(prefix=prefix, dir=parent))
+    scratch.chmod(0o777 & ~_umask())
+    return scratch
+
+
 def publish(scratch: Path, target: Path) -> None:
     """Move a complete report folder into place, replacing the previous one only now."""
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -307,7 +370,7 @@ def render_report(path: Path | str, *, renderer: str = "builtin", root: Path | N
     prepared = prepare(params, dataset, geography)
     target = output_folder(params, root)
     target.parent.mkdir(parents=True, exist_ok=True)
-    scratch = Path(tempfile.mkdtemp(prefix=f".{params.territory.code}-{params.year}-", dir=target.parent))
+    scratch = scratch_folder(target.parent, f".{params.territory.code}-{params.year}-")
     try:
         build_report(prepared, scratch, renderer=renderer)
         publish(scratch, target)

@@ -25,11 +25,12 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from . import manifest as mf
+from . import manifest_check as mc
 from . import published as pub
 from .errors import InputError, Problem
 from .context import Erratum, ErratumItem
 from .published import CellChange, compare_published, published_rows
-from .verify import write_params
+from .params import write_params
 
 SCRATCH_PREFIX = ".reissue-"
 
@@ -109,6 +110,19 @@ def _move_into_place(scratch: Path, folder: Path, version: int) -> tuple[str, ..
     return tuple(moved)
 
 
+def _read_all(folders: list[Path]) -> dict[Path, dict]:
+    """Every report's checked manifest, before anything is computed or written (all problems at once)."""
+    checked, problems = {}, []
+    for folder in folders:
+        try:
+            checked[folder] = mc.read_checked(folder)[0]
+        except InputError as exc:
+            problems += exc.problems
+    if problems:
+        raise InputError(problems)
+    return checked
+
+
 def reissue_one(folder: Path, recorded: dict, corrected: Path, day: dt.date, geography,
                 previous_published: Path) -> Reissued | None:
     """Re-issue one report when its figures change; ``None`` when none does (nothing written)."""
@@ -116,7 +130,7 @@ def reissue_one(folder: Path, recorded: dict, corrected: Path, day: dt.date, geo
 
     version = recorded["version"] + 1
     with tempfile.TemporaryDirectory(prefix="abs-report-reissue-") as tmp:
-        probe = write_params(recorded, corrected, Path(tmp) / recorded["parameters"]["name"])
+        probe = write_params(mc.recorded_params(recorded, corrected), Path(tmp) / mc.PARAMS_NAME)
         prepared = _prepare(probe, geography)
         after = published_rows(pub.to_csv(prepared.published))
     changes = compare_published(published_rows(previous_published), after)
@@ -125,12 +139,14 @@ def reissue_one(folder: Path, recorded: dict, corrected: Path, day: dt.date, geo
     # Built beside the report folder (same depth), so the manifest's relative paths hold once moved.
     scratch = Path(tempfile.mkdtemp(prefix=f"{SCRATCH_PREFIX}{folder.name}-", dir=folder.parent))
     try:
-        params_path = write_params(recorded, corrected, scratch / f"params-v{version}.yml",
-                                   folder_of_data=scratch)
-        prepared = _prepare(params_path, geography)
+        values = mc.recorded_params(recorded, corrected, folder_of_data=scratch)
+        params_path = write_params(values, scratch / f"params-v{version}.yml")
+        # The same preparation (data, masks, published rows), now reading the report folder's own
+        # copy of the parameters: the manifest records that file and the data relative to it.
+        params = replace(prepared.params, source=params_path, data=values["data"], raw=values)
         erratum = Erratum(version, day.isoformat(), recorded["version"], recorded["edition"],
                           erratum_items(changes, prepared.context.zone_names()))
-        prepared = replace(prepared, context=prepared.context.with_erratum(erratum))
+        prepared = replace(prepared, params=params, context=prepared.context.with_erratum(erratum))
         build_report(prepared, scratch, renderer=recorded["renderer"], edition=day)
         files = _move_into_place(scratch, folder, version)
     finally:
@@ -172,8 +188,9 @@ def reissue(corrected: Path | str, reports: Path | str, day: dt.date | None = No
                                  field="--reports"))
     geography = geography or load_geography()
     outcome = Outcome()
+    checked = _read_all(folders)
     for folder in folders:
-        recorded = mf.read(folder)["reproducible"]
+        recorded = checked[folder]
         reason = _skip_reason(recorded, corrected_data.meta, corrected_data.years())
         if reason:
             outcome.skipped.append((folder, reason))

@@ -15,7 +15,9 @@ shared ``<input>_files`` folder would let them overwrite each other's charts.
 from __future__ import annotations
 
 import atexit
+import base64
 import copy
+import hashlib
 import json
 import os
 import re
@@ -31,6 +33,7 @@ import yaml
 
 from abs_report.errors import InputError, Problem
 from abs_report.paths import project_file
+from abs_report.untrusted import markdown_text, plain_text
 
 __all__ = ["FormatOptions", "RenderError", "RendererUnavailable", "read_format_options", "render"]
 
@@ -40,6 +43,19 @@ TYPST_TEMPLATE = project_file("templates", "report.typ")
 HTML_TEMPLATE = project_file("templates", "report.html")
 PANDOC_PROGRAM = project_file("templates", "render.lua")
 DEMO_LABEL = "Données fictives de démonstration"
+PDF_STANDARDS = ("ua-1", "a-2a")
+"""Default of ``format.typst.pdf-standard``: PDF/UA-1 (accessible) and PDF/A-2a (archival,
+level "a": tagged, Unicode text); docs/ACCESSIBILITY.md.
+
+The typst 0.15.2 wheel accepts ``ua-1`` with ``a-2a``, ``a-2b``, ``a-2u`` or ``a-3a``
+(not with ``a-4``: PDF/A-4 is PDF 2.0, PDF/UA-1 at most 1.7). Typst then refuses to
+write a file that breaks a rule it can check (an outline entry holding a link, an
+image without ``alt``), writes ``/Lang``, ``DisplayDocTitle`` and the XMP
+identification, and marks page header, footer and background as artefacts.
+"""
+TYPST_PDF_STANDARDS = ("1.4", "1.5", "1.6", "1.7", "2.0", "a-1a", "a-1b", "a-2a", "a-2b", "a-2u",
+                       "a-3a", "a-3b", "a-3u", "a-4", "a-4e", "a-4f", "ua-1")
+"""What ``typst.compile(pdf_standards=...)`` knows (the wheel's ``PDFStandard``)."""
 CONTENT_KEYS = (
     "title",
     "subtitle",
@@ -52,7 +68,9 @@ CONTENT_KEYS = (
     "source",
     "edition_date",
 )
-"""Metadata printed in the document; pandoc escapes them for Typst and HTML."""
+"""Metadata printed in the document: literal text, that pandoc escapes for Typst and HTML."""
+STYLE_ATTRIBUTES = ("text-align: left;", "text-align: right;", "text-align: center;")
+"""The only style attributes of a report: pandoc's HTML writer aligns table columns with them."""
 
 
 class RenderError(Exception):
@@ -93,6 +111,7 @@ class FormatOptions:
     html_toc_depth: int = 2
     html_number_sections: bool = True
     html_css: str = "templates/report.css"
+    pdf_standards: tuple[str, ...] = PDF_STANDARDS
 
 
 # --------------------------------------------------------------------------- options
@@ -122,7 +141,13 @@ def read_format_options(quarto_yml: Path | None = None) -> FormatOptions:
         # The value is pasted into Typst code: accept only a plain length.
         raise InputError(Problem(str(path), "taille attendue en points, par ex. 10.5pt",
                                  field="format.typst.fontsize", value=fontsize))
+    standards = typst.get("pdf-standard", list(defaults.pdf_standards))
+    standards = [standards] if isinstance(standards, str) else standards
+    if not isinstance(standards, list) or any(str(s) not in TYPST_PDF_STANDARDS for s in standards):
+        raise InputError(Problem(str(path), "normes possibles : " + ", ".join(TYPST_PDF_STANDARDS),
+                                 field="format.typst.pdf-standard", value=standards))
     return FormatOptions(
+        pdf_standards=tuple(str(s) for s in standards),
         papersize=str(typst.get("papersize", defaults.papersize)),
         lang=str(typst.get("lang", config.get("lang", defaults.lang))),
         toc=bool(typst.get("toc", defaults.toc)),
@@ -165,16 +190,15 @@ def _svg_for_print(svg: str) -> str:
     return svg.strip() + "\n"
 
 
-def _escape_markdown(text: str) -> str:
-    """Backslash-escape ASCII punctuation so pandoc reads ``text`` literally."""
-    return re.sub(r"([\\`*_{}\[\]()#+\-.!|<>~^$@'\"&:;%=])", r"\\\1", text)
-
-
 def _figure_markdown(caption: str, alt: str, filename: str, number: int) -> str:
-    """A pandoc implicit figure: caption as title, ``alt`` as the image's text alternative."""
-    alt_attr = alt.replace("\\", "\\\\").replace('"', '\\"')
+    """A pandoc implicit figure: caption as title, ``alt`` as the image's text alternative.
+
+    The alt text holds zone names: one line of plain text, its backslashes, quotes and
+    ampersands escaped inside the quoted attribute value.
+    """
+    alt_attr = plain_text(alt).replace("\\", "\\\\").replace('"', '\\"').replace("&", "\\&")
     attributes = f'{{#fig-{number:02d} alt="{alt_attr}"}}'
-    return f"![{_escape_markdown(caption)}]({FIGURES_DIR}/{filename}){attributes}\n"
+    return f"![{markdown_text(caption)}]({FIGURES_DIR}/{filename}){attributes}\n"
 
 
 def _markdown_output(text: str) -> nbformat.NotebookNode:
@@ -299,28 +323,24 @@ def _nbconvert_markdown(clean: nbformat.NotebookNode) -> str:
 # --------------------------------------------------------------------------- metadata
 
 
-def document_metadata(front: dict[str, Any], metadata: dict[str, Any]) -> dict[str, Any]:
-    """Merge front matter and report metadata (metadata wins), escaped for pandoc.
+def document_metadata(front: dict[str, Any], metadata: dict[str, Any], escape=plain_text) -> dict[str, Any]:
+    """Merge front matter and report metadata (metadata wins), each value one line of text.
 
-    Pandoc parses metadata values as Markdown; escaping makes "Caf de l'Isère" or
-    "3 * 2" print exactly as given, and lets pandoc escape them for each format.
+    The builtin renderer hands these values to pandoc as literal text (never read
+    as Markdown), so "Caf de l'Isère", "3 * 2" or "<b>" print exactly as given and
+    each writer escapes them for its format; ``escape=markdown_text`` suits a
+    renderer that reads metadata as Markdown (Quarto).
     """
     merged = {key: front[key] for key in CONTENT_KEYS if key in front}
     merged.update({key: metadata[key] for key in CONTENT_KEYS if metadata.get(key) is not None})
     doc: dict[str, Any] = {}
     for key, value in merged.items():
         if isinstance(value, (list, tuple)):
-            doc[key] = [_escape_markdown(str(item)) for item in value]
+            doc[key] = [escape(item) for item in value]
         else:
-            doc[key] = _escape_markdown(str(value))
+            doc[key] = escape(value)
     doc["demo"] = bool(metadata.get("demo", front.get("demo", False)))
     return doc
-
-
-def _write_metadata_file(doc: dict[str, Any], workdir: Path) -> Path:
-    path = workdir / "metadata.yml"
-    path.write_text(yaml.safe_dump(doc, allow_unicode=True, sort_keys=True), encoding="utf-8")
-    return path
 
 
 # --------------------------------------------------------------------------- pandoc
@@ -416,31 +436,62 @@ def typst_edition(options: FormatOptions, workdir: Path) -> dict[str, Any]:
             "output": str(workdir / "report.typ")}
 
 
+def _csp_source(text: str) -> str:
+    """A CSP hash source (``'sha256-...'``) of an inline style or script."""
+    return "'sha256-" + base64.b64encode(hashlib.sha256(text.encode("utf-8")).digest()).decode() + "'"
+
+
+def content_security_policy(stylesheets: list[Path]) -> str:
+    """The report's policy: no script, no request, images only as data URIs, its own styles only.
+
+    A second line of defence behind the escaping of every user string: were markup
+    to get through, the browser would still run nothing and fetch nothing. The
+    stylesheet is allowed by the hash of the ``<style>`` element the template writes
+    (``<style>`` then a line break then the file), pandoc's column alignments by
+    the hashes of their ``style`` attributes; any other style is refused.
+    """
+    styles = []
+    for path in stylesheets:
+        try:
+            styles.append(_csp_source("\n" + path.read_text(encoding="utf-8")))
+        except OSError:
+            continue  # pandoc reads the stylesheets too, and names the one missing
+    attributes = [_csp_source(value) for value in STYLE_ATTRIBUTES]
+    return ("default-src 'none'; img-src data:; style-src " + " ".join(styles + ["'unsafe-hashes'", *attributes])
+            + "; base-uri 'none'; form-action 'none'")
+
+
 def html_edition(options: FormatOptions, workdir: Path) -> dict[str, Any]:
-    """Standalone HTML, charts and stylesheet embedded (no ``--mathjax``: no CDN)."""
+    """Standalone HTML, charts and stylesheet embedded (no ``--mathjax``: no CDN), with its CSP.
+
+    The filter moves every heading one level down (the cover title is the page's one
+    ``h1``), so the table of contents goes one level deeper to list the same sections.
+    """
+    stylesheet = project_file(options.html_css)
     return {
         "format": "html5",
         "template": str(HTML_TEMPLATE),
-        "variables": {"lang": options.lang, "toc-title": options.toc_title},
+        "variables": {"lang": options.lang, "toc-title": options.toc_title,
+                      "csp": content_security_policy([stylesheet])},
         "options": {
             "table_of_contents": options.html_toc,
-            "toc_depth": options.html_toc_depth,
+            "toc_depth": options.html_toc_depth + 1,
             "number_sections": options.html_number_sections,
             "section_divs": True,
             "reference_location": "end-of-section",
         },
         "embed": True,
-        "stylesheets": [str(project_file(options.html_css))],
+        "stylesheets": [str(stylesheet)],
         "output": str(workdir / "report.html"),
     }
 
 
-def pandoc_editions(markdown: Path, metadata_file: Path, options: FormatOptions,
+def pandoc_editions(markdown: Path, metadata: dict[str, Any], options: FormatOptions,
                     formats: tuple[str, ...]) -> dict[str, Path]:
     """Typst source (``report.typ``) and/or ``report.html`` beside ``markdown``, one pandoc read.
 
-    The Lua filter ``templates/report.lua`` applies to each edition, the metadata
-    file's values are read as Markdown (``--metadata-file``).
+    The Lua filter ``templates/report.lua`` applies to each edition; ``metadata``
+    (from :func:`document_metadata`) is given to pandoc as literal text.
     """
     workdir = markdown.parent
     editions = {}
@@ -448,21 +499,22 @@ def pandoc_editions(markdown: Path, metadata_file: Path, options: FormatOptions,
         editions["typst"] = typst_edition(options, workdir)
     if "html" in formats:
         editions["html"] = html_edition(options, workdir)
-    request = {"markdown": str(markdown), "metadata": str(metadata_file), "filter": str(FILTER),
+    request = {"markdown": str(markdown), "metadata": metadata, "filter": str(FILTER),
                "editions": list(editions.values())}
     PANDOC.request(request, markdown)
     return {name: Path(edition["output"]) for name, edition in editions.items()}
 
 
-def typst_to_pdf(source: Path, workdir: Path, timestamp: int | None) -> Path:
-    """Compile the PDF with the typst wheel's fonts only, dated ``timestamp``."""
+def typst_to_pdf(source: Path, workdir: Path, timestamp: int | None,
+                 standards: tuple[str, ...] = PDF_STANDARDS) -> Path:
+    """Compile the PDF with the typst wheel's fonts only, dated ``timestamp``, to ``standards``."""
     import typst
 
     target = workdir / "report.pdf"
     try:
         typst.compile(
             str(source), output=str(target), root=str(workdir), format="pdf",
-            ignore_system_fonts=True, timestamp=timestamp,
+            ignore_system_fonts=True, timestamp=timestamp, pdf_standards=list(standards),
         )
     except typst.TypstError as error:
         detail = "\n".join([error.message, *getattr(error, "hints", [])])
@@ -503,8 +555,8 @@ def render_with_quarto(
     shutil.copyfile(project_file("_quarto.yml"), workdir / "_quarto.yml")
     (workdir / "templates").mkdir(exist_ok=True)
     shutil.copyfile(project_file("templates", "report.css"), workdir / "templates" / "report.css")
-    doc = {key: metadata[key] for key in CONTENT_KEYS if metadata.get(key) is not None}
-    doc["demo"] = bool(metadata.get("demo", False))
+    # Quarto reads metadata as Markdown: every value escaped, so that it stays text.
+    doc = document_metadata({}, metadata, escape=markdown_text)
     meta_file = workdir / "metadata.yml"
     meta_file.write_text(yaml.safe_dump(doc, allow_unicode=True, sort_keys=True), encoding="utf-8")
     env = None
@@ -585,11 +637,11 @@ def render(
     body, front = notebook_to_markdown(executed, workdir)
     markdown = workdir / "report.md"
     markdown.write_text(body, encoding="utf-8")
-    metadata_file = _write_metadata_file(document_metadata(front, metadata), workdir)
-    sources = pandoc_editions(markdown, metadata_file, options, formats)
+    sources = pandoc_editions(markdown, document_metadata(front, metadata), options, formats)
     produced: dict[str, Path] = {}
     if "typst" in sources:
-        produced["pdf"] = typst_to_pdf(sources["typst"], workdir, metadata.get("timestamp"))
+        produced["pdf"] = typst_to_pdf(sources["typst"], workdir, metadata.get("timestamp"),
+                                       options.pdf_standards)
     if "html" in sources:
         produced["html"] = sources["html"]
     return produced

@@ -18,40 +18,61 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-import yaml
-
 from . import manifest as mf
-from .errors import InputError, Problem
+from . import manifest_check as mc
 from .context import Erratum
+from .errors import InputError, Problem
+from .params import write_params
 from .published import CellChange, compare_published, published_rows
 
 # --- inputs -----------------------------------------------------------------------------------
 
-def locate_inputs(folder: Path, recorded: dict, data_dir: Path | None) -> tuple[Path | None, list[tuple[dict, Path]]]:
+def locate_inputs(folder: Path, recorded: dict, data_dir: Path | None,
+                  manifest_path: Path | None = None) -> tuple[Path | None, list[tuple[dict, Path]]]:
     """The dataset folder and each recorded input file's location on this machine.
 
-    Without ``data_dir``, paths are relative to the report folder, as recorded.
-    With it, the dataset files are looked for in ``data_dir`` and the source
-    files (what the dataset was imported from) in ``data_dir/sources/``,
-    ``data_dir`` and its parent, by name.
+    Without ``data_dir``, paths are relative to the report folder, as recorded,
+    and must stay (symbolic links followed) inside the folder holding the
+    outputs root. With it, the dataset files are looked for in ``data_dir`` and
+    the source files (what the dataset was imported from) in ``data_dir/sources/``,
+    ``data_dir`` and its parent, by name only.
+
+    Raises
+    ------
+    InputError
+        A recorded path leads outside those folders (naming the manifest, field and path).
     """
+    manifest_path = manifest_path or folder / mf.MANIFEST
     rel = recorded["parameters"]["resolved"].get("dataset_folder")
     if rel is None:
         return None, []
+    base = mc.project_of(folder)
+    problems = []
+    if data_dir is None and not mc.inside(folder / rel, base):
+        problems.append(mc.outside(manifest_path, "reproducible.parameters.resolved.dataset_folder", rel, base))
     dataset = Path(data_dir) if data_dir else (folder / rel)
     located = []
-    for item in recorded["inputs"]:
+    for i, item in enumerate(recorded["inputs"]):
+        field = f"reproducible.inputs.{i}.path"
         if data_dir is None:
+            if not mc.inside(folder / item["path"], base):
+                problems.append(mc.outside(manifest_path, field, item["path"], base))
             located.append((item, folder / item["path"]))
             continue
         name = Path(item["path"]).name
         candidates = ([dataset / name] if item["role"] == "dataset"
                       else [dataset / "sources" / name, dataset / name, dataset.parent / name])
+        allowed = dataset if item["role"] == "dataset" else dataset.parent
+        if name in ("", ".", "..") or not all(mc.inside(c, allowed) for c in candidates if c.exists()):
+            problems.append(mc.outside(manifest_path, field, item["path"], allowed))
         located.append((item, next((c for c in candidates if c.exists()), candidates[0])))
+    if problems:
+        raise InputError(problems)
     return dataset, located
 
 
-def check_inputs(folder: Path, recorded: dict, data_dir: Path | None = None) -> Path | None:
+def check_inputs(folder: Path, recorded: dict, data_dir: Path | None = None,
+                 manifest_path: Path | None = None) -> Path | None:
     """Every input file present and unchanged; returns the dataset folder (``None``: demo data).
 
     Raises
@@ -60,7 +81,7 @@ def check_inputs(folder: Path, recorded: dict, data_dir: Path | None = None) -> 
         One problem per missing or changed file, naming it with the recorded
         and the current SHA-256; or the synthetic generator's version changed.
     """
-    dataset, located = locate_inputs(folder, recorded, data_dir)
+    dataset, located = locate_inputs(folder, recorded, data_dir, manifest_path)
     problems = []
     for item, path in located:
         if not path.is_file():
@@ -99,20 +120,6 @@ def _generator_problems(folder: Path, recorded: dict) -> list[Problem]:
 
 # --- re-execution -----------------------------------------------------------------------------
 
-def write_params(recorded: dict, dataset: Path | None, path: Path, folder_of_data: Path | None = None) -> Path:
-    """The recorded parameter file, pointed at ``dataset`` (relative to ``folder_of_data`` if given)."""
-    raw = dict(recorded["parameters"]["as_given"])
-    raw.pop("output_dir", None)  # the copy is built in a scratch folder, never in place
-    if dataset is None:
-        raw["data"] = "demo"
-    elif folder_of_data is not None:
-        raw["data"] = mf.relative(dataset, folder_of_data)
-    else:
-        raw["data"] = str(Path(dataset).resolve())
-    path.write_text(yaml.safe_dump(raw, allow_unicode=True, sort_keys=False), encoding="utf-8")
-    return path
-
-
 @contextmanager
 def _cache(fresh: bool):
     """A throw-away cache (masks recomputed, demo data regenerated) when ``fresh``."""
@@ -144,7 +151,7 @@ def rebuild(recorded: dict, dataset: Path | None, scratch: Path, work: Path, geo
 
     geography = geography or load_geography()
     scratch.mkdir(parents=True, exist_ok=True)
-    params_path = write_params(recorded, dataset, Path(work) / recorded["parameters"]["name"])
+    params_path = write_params(mc.recorded_params(recorded, dataset), Path(work) / mc.PARAMS_NAME)
     with _cache(fresh_cache):
         params, data = read_report_params(params_path, geography)
         prepared = prepare(params, data, geography)
@@ -243,9 +250,8 @@ def verify(folder: Path | str, data_dir: Path | str | None = None, version: int 
         No manifest, or an input missing or changed (exit 2): nothing is re-run.
     """
     folder = Path(folder)
-    manifest = mf.read(folder, version)
-    recorded = manifest["reproducible"]
-    dataset = check_inputs(folder, recorded, Path(data_dir) if data_dir else None)
+    recorded, manifest_path = mc.read_checked(folder, version)
+    dataset = check_inputs(folder, recorded, Path(data_dir) if data_dir else None, manifest_path)
     work = Path(tempfile.mkdtemp(prefix="abs-report-verify-"))
     scratch = Path(keep) if keep else work / "report"
     if keep and scratch.exists() and any(scratch.iterdir()):

@@ -11,6 +11,7 @@ from . import formatting as fmt
 from .catalogue import label
 from .published import column_lists
 from .tables import TableSpec
+from .untrusted import plain_text
 
 
 FIXED_STAMP = dt.datetime(1980, 1, 1)
@@ -23,7 +24,7 @@ def _sheet_rows(table: pd.DataFrame, names: dict) -> tuple[list[str], list[list]
         table, "zone_level", "zone_code", "measure", "year", "value", "status")
     zones = list(dict.fromkeys(zip(levels, codes)))
     several_years = len(set(years)) > 1
-    header = ["Indicateur"] + (["Année"] if several_years else []) + [names.get(z, z[1]) for z in zones]
+    header = ["Indicateur"] + (["Année"] if several_years else []) + [names.get(z, plain_text(z[1])) for z in zones]
     cells = dict(zip(zip(measures, years, levels, codes), zip(values, statuses)))
     body = []
     for measure, year in dict.fromkeys(zip(measures, years)):
@@ -70,6 +71,10 @@ def write(path: Path, specs: tuple[TableSpec, ...], published: pd.DataFrame,
         stamp = FIXED_STAMP
     if not isinstance(stamp, dt.datetime):
         stamp = dt.datetime.combine(stamp, dt.time())
+    # Zone names and the source line come from files: one line of text without controls
+    # (XlsxWriter would keep a control character as _xHHHH_, which Excel reads back).
+    names = {key: plain_text(name) for key, name in names.items()}
+    source_line = plain_text(source_line)
     # Written whole in memory then saved: no temporary files; text stays text (no URLs, formulas).
     workbook = xlsxwriter.Workbook(str(path), {"in_memory": True, "strings_to_urls": False,
                                                "strings_to_formulas": False, "strings_to_numbers": False})

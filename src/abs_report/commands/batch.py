@@ -40,7 +40,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--recipient", default=DEFAULT_RECIPIENT,
                         help="destinataire imprimé en couverture (territoires sans fichier de paramètres)")
     parser.add_argument("--purpose", default=DEFAULT_PURPOSE,
-                        help="objet de l'étude ({year} remplacé par l'année)")
+                        help="objet de l'étude ({year} ou {annee} remplacé par l'année ; {{ et }} pour une accolade)")
     parser.add_argument("--data", default="demo", help="demo ou dossier de données importées")
     parser.add_argument("--renderer", choices=("builtin", "quarto"), default="builtin")
     parser.set_defaults(func=run)
@@ -61,6 +61,50 @@ def _check(args: argparse.Namespace) -> None:
         problems.append(Problem("--workers", "un nombre entier positif est attendu", value=args.workers))
     if args.params_dir is not None and not args.params_dir.is_dir():
         problems.append(Problem(str(args.params_dir), "dossier de paramètres introuvable"))
+    problems += _text_problems(args)
+    if problems:
+        raise InputError(problems)
+
+
+def _text_problems(args: argparse.Namespace) -> list:
+    """``--recipient`` and ``--purpose`` obey the limits of a parameter file's texts."""
+    from ..batch import purpose_values
+    from ..errors import InputError, Problem
+    from ..params import LIMITS
+    from ..safe_yaml import bad_character, shown
+    from ..template import fill
+
+    problems = []
+    try:
+        purpose = fill(args.purpose, purpose_values(args.year), "--purpose")
+    except InputError as exc:
+        return exc.problems
+    for option, text in (("--recipient", args.recipient), ("--purpose", purpose)):
+        limit = LIMITS[option.removeprefix("--")]
+        if not text.strip() or len(text) > limit:
+            problems.append(Problem(option, f"texte vide ou trop long ; au plus {limit} caractères",
+                                    value=shown(text)))
+        elif (char := bad_character(text)) is not None:
+            problems.append(Problem(option, f"caractère interdit U+{ord(char):04X}", value=shown(text)))
+    return problems
+
+
+def _validate(jobs, args: argparse.Namespace, geography, data: str) -> None:
+    """Every job's parameters checked against its data's years before anything is written."""
+    from ..errors import InputError, Problem
+    from ..dataref import DataRef
+    from ..pipeline import validate_all
+
+    problems = []
+    try:
+        validate_all([j.params_file for j in jobs if j.params_file], geography)
+    except InputError as exc:
+        problems += exc.problems
+    if any(not j.params_file for j in jobs):
+        years = DataRef.parse(data, Path.cwd()).years()
+        if args.year not in years:
+            problems.append(Problem("--year", "année absente des données ; années disponibles : "
+                                    + ", ".join(map(str, years)), value=args.year))
     if problems:
         raise InputError(problems)
 
@@ -70,15 +114,19 @@ def run(args: argparse.Namespace) -> int:
     from ..geography import load_geography
     from ..params import DEFAULT_FORMATS
     from ..paths import outputs_dir
+    from ..pipeline import check_outputs_root
 
     _check(args)
     root = (args.outputs or outputs_dir()).resolve()
+    check_outputs_root(root)
     data = args.data if args.data == "demo" else str(Path(args.data).resolve())
     defaults = Defaults(recipient=args.recipient, purpose=args.purpose, data=data,
                         formats=tuple(args.formats or DEFAULT_FORMATS))
-    jobs = plan(load_geography(), args.departement, args.year, levels=args.levels, zones=args.zones,
+    geography = load_geography()
+    jobs = plan(geography, args.departement, args.year, levels=args.levels, zones=args.zones,
                 params_dir=args.params_dir, limit=args.limit, root=root, defaults=defaults,
                 renderer=args.renderer)
+    _validate(jobs, args, geography, data)  # nothing written before every input is known good
     outcome = run_batch(jobs, root=root, force=args.force, executor=args.executor, workers=args.workers,
                         scheduler=args.scheduler,
                         context={"departement": args.departement, "year": args.year,

@@ -18,10 +18,16 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..pipeline import render_report
+    from ..geography import load_geography
+    from ..paths import outputs_dir
+    from ..pipeline import check_outputs_root, render_report, validate_all
 
+    # Every file and the outputs folder checked first: a bad second file must not leave the first built.
+    geography = load_geography()
+    check_outputs_root(args.outputs or outputs_dir())
+    validate_all(args.params, geography)
     for path in args.params:
         start = time.perf_counter()
-        folder = render_report(path, renderer=args.renderer, root=args.outputs)
+        folder = render_report(path, renderer=args.renderer, root=args.outputs, geography=geography)
         print(f"{path} -> {folder} ({time.perf_counter() - start:.1f} s)")
     return 0

@@ -137,6 +137,11 @@ def _wrap(label: str, width: int = 34) -> str:
     return "\n".join(textwrap.wrap(label, width, break_long_words=False)) or label
 
 
+def _literal_label(text: str) -> str:
+    """A chart label drawn as written: ``$`` escaped, else two of them start matplotlib's mathtext."""
+    return text.replace("$", r"\$")
+
+
 def _text_width(text: str, size: float) -> float:
     """Width in points of ``text`` at ``size`` in the theme's font."""
     prop = FontProperties(family=matplotlib.rcParams["font.family"], size=size)
@@ -165,6 +170,7 @@ def bar_figure(frame: pd.DataFrame, zone_order: list[str], reference: float | No
     rows = dict(zip(zip(frame["item"], frame["zone"]), zip(frame["value"], frame["status"])))
     labels = [_wrap(text) for text in (zone_order if single else items)]
     layout = _Layout(labels, [] if single else zone_order)
+    handles = []
     fig = Figure(figsize=(6.3, 1.0))  # not pyplot's: no figure manager to register and close
     ax = fig.subplots()
     layout.apply(fig, 0.3 * len(zone_order) + 0.7 if single else 0.17 * len(frame) + 0.25 * len(items) + 0.9)
@@ -181,11 +187,12 @@ def bar_figure(frame: pd.DataFrame, zone_order: list[str], reference: float | No
         bars = ax.barh([y - width / 2 for y in positions], [values[(item, zone)] for item in items],
                        height=width, align="edge", color=colour, facecolor=colour,
                        label=None if single else zone)
+        handles.append(bars)
         for bar, item in zip(bars, items):
             value, status = rows[(item, zone)]
             text = fmt.value(value, unit) if status == "published" else status_text(status)
             marks.append((text, bar.get_width(), bar.get_y() + bar.get_height() / 2))
-    ax.set_yticks(range(len(labels)), labels)
+    ax.set_yticks(range(len(labels)), [_literal_label(text) for text in labels])
     ax.yaxis.grid(False)
     ax.set_ylim(len(labels) - 0.5, -0.5)
     if reference is not None:
@@ -208,9 +215,10 @@ def bar_figure(frame: pd.DataFrame, zone_order: list[str], reference: float | No
     ax.tick_params(labelsize=TICK_SIZE)
     ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _: fmt.axis_tick(x)))
     if not single:
-        fig.legend(*ax.get_legend_handles_labels(), title="", frameon=False, fontsize=LEGEND_SIZE,
-                   loc="lower center", bbox_to_anchor=layout.legend_anchor(fig), ncol=layout.legend_columns,
-                   borderaxespad=0.0)
+        # Handles and labels given, not looked up: matplotlib skips labels that start with "_".
+        fig.legend(handles, [_literal_label(zone) for zone in zone_order], title="", frameon=False,
+                   fontsize=LEGEND_SIZE, loc="lower center", bbox_to_anchor=layout.legend_anchor(fig),
+                   ncol=layout.legend_columns, borderaxespad=0.0)
     return fig
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from .. import formatting as fmt
 from ..context import ReportContext
+from ..untrusted import markdown_text as md
 from .lookup import PublishedIndex
 
 
@@ -16,7 +17,7 @@ def sentences(ctx: ReportContext, rows: PublishedIndex, chapter: str) -> list[st
     territory = ctx.territory
     reference = next((z for z in ctx.zones[1:] if z.level == "departement"),
                      ctx.zones[1] if len(ctx.zones) > 1 else None)
-    here = territory.locative[0].upper() + territory.locative[1:]
+    here = md(territory.locative[0].upper() + territory.locative[1:])
 
     def pair(table_id, item):
         own = rows.get(table_id, territory, item)
@@ -26,7 +27,7 @@ def sentences(ctx: ReportContext, rows: PublishedIndex, chapter: str) -> list[st
         return own_text, ref_text
 
     def compare(ref_text):
-        return f", contre {ref_text} {reference.locative}" if ref_text and reference else ""
+        return f", contre {ref_text} {md(reference.locative)}" if ref_text and reference else ""
 
     out = []
     if chapter == "synthese":
@@ -61,8 +62,8 @@ def sentences(ctx: ReportContext, rows: PublishedIndex, chapter: str) -> list[st
         ref = rows.get("T13_evolution", reference, "evolution_foyers_allocataires", last) if reference else None
         if rate[1] == "published" and first != last:
             text = (f"Entre {first} et {last}, le nombre de foyers allocataires a évolué de "
-                    f"{fmt.signed_percent(rate[0])} {territory.locative}")
+                    f"{fmt.signed_percent(rate[0])} {md(territory.locative)}")
             if ref and ref[1] == "published":
-                text += f", contre {fmt.signed_percent(ref[0])} {reference.locative}"
+                text += f", contre {fmt.signed_percent(ref[0])} {md(reference.locative)}"
             out.append(text + ".")
     return out

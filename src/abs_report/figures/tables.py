@@ -12,6 +12,7 @@ from ..catalogue import label
 from ..context import ReportContext
 from ..tables import SHORT_LABELS, TableSpec
 from .labels import short_label
+from ..untrusted import markdown_text as md
 from .lookup import PublishedIndex
 
 Table = tuple[list[str], list[str]]
@@ -21,7 +22,7 @@ Table = tuple[list[str], list[str]]
 def zones_table(spec: TableSpec, ctx: ReportContext, rows: PublishedIndex, zones=None) -> Table:
     """Items in rows, the territory and each comparison zone (``zones``, default all) in columns."""
     zones = ctx.zones if zones is None else zones
-    header = "| | " + " | ".join(z.name for z in zones) + " |"
+    header = "| | " + " | ".join(md(z.name) for z in zones) + " |"
     lines, cells = [header, "|:---|" + "---:|" * len(zones)], []
     for item in spec.items:
         values = [rows.text(spec.id, z, item) for z in zones]
@@ -44,7 +45,7 @@ def evolution_table(spec: TableSpec, ctx: ReportContext, rows: PublishedIndex, z
                 continue  # a comparison zone the source has nothing on for this item: no line of nd
             cells += values
             name = label(item) if i == 0 else ""
-            lines.append(f"| {name} | {z.name} | " + " | ".join(values) + " |")
+            lines.append(f"| {name} | {md(z.name)} | " + " | ".join(values) + " |")
     return lines, cells
 
 
@@ -55,5 +56,5 @@ def iris_table(spec: TableSpec, ctx: ReportContext, rows: PublishedIndex) -> Tab
     for quartier in ctx.iris:
         values = [rows.text(spec.id, quartier, item) for item in spec.items]
         cells += values
-        lines.append(f"| {quartier.name} | " + " | ".join(values) + " |")
+        lines.append(f"| {md(quartier.name)} | " + " | ".join(values) + " |")
     return lines, cells

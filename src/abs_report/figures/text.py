@@ -12,6 +12,8 @@ import datetime as dt
 from .. import formatting as fmt
 from ..catalogue import INDICATORS, MEASURES, label
 from ..context import ErratumItem, ReportContext
+from ..untrusted import markdown_text as md
+from ..untrusted import plain_text
 from .labels import definition, item_label, join, lower_first
 from .lookup import status_text
 
@@ -31,7 +33,9 @@ def source_line(ctx: ReportContext) -> str:
         text += f" Effectifs arrondis à {ds.rounded_to} par la Cnaf (données ouvertes)."
     if ds.synthetic:
         text += f" {DEMO_NOTICE}."
-    return text
+    # Producer and zone names come from the dataset and the parameter file: plain
+    # text here, escaped by each Markdown caller (the line is also cover metadata).
+    return plain_text(text)
 
 
 def source_note(ctx: ReportContext, cells: list[str], absent: list[str] = ()) -> str:
@@ -40,14 +44,14 @@ def source_note(ctx: ReportContext, cells: list[str], absent: list[str] = ()) ->
     notes = []
     if absent:
         verb = "ne figure pas" if len(absent) == 1 else "ne figurent pas"
-        notes.append(f"{join(list(absent))} {verb} ici : la source ne fournit pas ces données "
+        notes.append(f"{join([md(name) for name in absent])} {verb} ici : la source ne fournit pas ces données "
                      "(voir « Ce que la source ne fournit pas »).")
     if fmt.SECRET in cells:
         notes.append(f"*{fmt.SECRET}* : donnée soumise au secret statistique (effectif inférieur à 5, "
                      "ou permettant de retrouver un tel effectif, ou quartier de moins de 100 allocataires).")
     if fmt.MISSING in cells:
         notes.append(f"*{fmt.MISSING}* : donnée non disponible dans la source.")
-    return f"::: source-note\n{source_line(ctx)} {' '.join(notes)}\n:::\n"
+    return f"::: source-note\n{md(source_line(ctx))} {' '.join(notes)}\n:::\n"
 
 
 def glossary(measures) -> str:
@@ -69,7 +73,7 @@ def lacking_section(measures, zones) -> str:
         return ""
     lines = []
     for zone, file in zones:
-        lines.append(f"- les chiffres {zone.locative or 'de ' + zone.name} : {file} ;")
+        lines.append(f"- les chiffres {md(zone.locative or 'de ' + zone.name)} : {file} ;")
     for theme, file, items in measures:
         shown = ", ".join(lower_first(item_label(i)) for i in items[:4]) + (", …" if len(items) > 4 else "")
         where = file if file.startswith("demande") else f"fichier {file} de data.caf.fr"
@@ -81,7 +85,7 @@ def lacking_section(measures, zones) -> str:
 
 def fiche_notice(ctx: ReportContext, hidden: int, total: int) -> str:
     """Why a territory gets a short fiche instead of a full report."""
-    name = ctx.territory.name
+    name = md(ctx.territory.name)
     return (f"**Une fiche courte plutôt qu'un rapport complet.** {hidden} des {total} chiffres clés du territoire ({name}) "
             "sont couverts par le secret statistique (effectif inférieur à 5, ou permettant de retrouver un "
             "tel effectif) : les tableaux détaillés n'afficheraient presque que des *s*. Cette fiche présente "
@@ -96,13 +100,13 @@ def proposal_paragraph(ctx: ReportContext) -> str:
                 "un rapport de l'intercommunalité ou d'un regroupement défini avec la Caf (`level: aggregation`) "
                 "le permet.\n")
     if not p.reaches:
-        return (f"Même l'ensemble de {p.epci_name} ne compte pas {p.min_foyers} foyers allocataires publiés : "
+        return (f"Même l'ensemble de {md(p.epci_name)} ne compte pas {p.min_foyers} foyers allocataires publiés : "
                 "le rapport de l'intercommunalité ou du département est l'échelle la plus fine publiable.\n")
     how = "contiguës" if p.contiguity == "contours" else "de la même intercommunalité"
-    others = [n for c, n in zip(p.communes, p.names) if c != p.commune]
+    others = [md(n) for c, n in zip(p.communes, p.names) if c != p.commune]
     return (f"## Un regroupement de communes\n\nCe qui ne peut être publié pour une commune peut l'être pour un "
-            f"regroupement de communes. Le plus petit regroupement de communes {how} de {p.epci_name} qui "
-            f"contient {ctx.territory.name} et compte au moins {p.min_foyers} foyers allocataires publiés "
+            f"regroupement de communes. Le plus petit regroupement de communes {how} de {md(p.epci_name)} qui "
+            f"contient {md(ctx.territory.name)} et compte au moins {p.min_foyers} foyers allocataires publiés "
             f"(chaque commune comptée par tranches de {p.band}, une commune masquée comptant zéro) lui ajoute "
             f"{join(others)}. La commande `abs-report suggest-aggregation {p.commune} --out regroupement.yml` "
             "écrit le fichier de paramètres de son rapport.\n")
@@ -121,7 +125,7 @@ def closing_section(ctx: ReportContext, measures, lacking: str = "") -> str:
     total = sum(counts.values())
     gen = ds.generator or {}
     demo = (f"\n\n**{DEMO_NOTICE}.** Les chiffres de ce rapport sont produits par un générateur "
-            f"(version {gen.get('version', '')}, graine {gen.get('seed', '')}) pour démontrer l'outil ; "
+            f"(version {md(gen.get('version', ''))}, graine {md(gen.get('seed', ''))}) pour démontrer l'outil ; "
             "ils ne décrivent pas la population réelle et ne doivent pas être diffusés comme tels."
             if ds.synthetic else "")
     rounded = (f" Les effectifs des données ouvertes de la Cnaf sont arrondis à {ds.rounded_to} ; "
@@ -131,9 +135,9 @@ def closing_section(ctx: ReportContext, measures, lacking: str = "") -> str:
 
 ## Sources
 
-{source_line(ctx)} Les statistiques de la Caf décrivent les foyers allocataires au
+{md(source_line(ctx))} Les statistiques de la Caf décrivent les foyers allocataires au
 {ctx.reference_date} (données consolidées).{rounded} La population municipale provient du
-{ctx.population_source}. Les zones de comparaison sont {join([z.name for z in ctx.zones[1:]])}.
+{md(ctx.population_source)}. Les zones de comparaison sont {join([md(z.name) for z in ctx.zones[1:]])}.
 Les statistiques des Caf sont labellisées par l'Autorité de la statistique publique.{demo}{lacking}
 
 ## Définitions
@@ -166,12 +170,12 @@ au titre du seuil infra-communal ; {counts.get('missing', 0)} ne figurent pas da
 
 ## Obligations du destinataire
 
-Les données de la Caf sont transmises à {ctx.recipient} pour la seule étude déclarée :
-« {ctx.purpose} ». Le destinataire s'engage à :
+Les données de la Caf sont transmises à {md(ctx.recipient)} pour la seule étude déclarée :
+« {md(ctx.purpose)} ». Le destinataire s'engage à :
 
 - utiliser ces données uniquement dans le cadre de cette étude ;
 - ne pas les transmettre à un tiers sans l'accord préalable de la Caf ;
-- citer la source « {ds.producer} » pour toute reproduction d'un chiffre, d'un tableau ou d'un graphique ;
+- citer la source « {md(ds.producer)} » pour toute reproduction d'un chiffre, d'un tableau ou d'un graphique ;
 - transmettre le rapport final à la Caf sur sa demande.
 """
     return text
@@ -198,9 +202,9 @@ def erratum_box(ctx: ReportContext) -> str | None:
         intro += (f" {finer} autre(s) valeur(s) ne change(nt) qu'au-delà de la précision affichée ; "
                   f"le fichier `published-v{err.version}.csv` donne toutes les valeurs.")
     table = ("\n| Zone | Indicateur | Année | Publié | Corrigé |\n|:---|:---|---:|---:|---:|\n"
-             + "\n".join(f"| {z} | {m} | {y} | {b} | {a} |" for z, m, y, b, a in shown) + "\n"
+             + "\n".join(f"| {md(z)} | {m} | {y} | {b} | {a} |" for z, m, y, b, a in shown) + "\n"
              if shown else "")
-    text = f"""::: {{.erratum role="note" style="border: 2px solid #9b1c1c; border-radius: 4px; padding: .2rem 1rem 1rem; margin: 0 0 2rem"}}
+    text = f"""::: {{.erratum role="note"}}
 ```{{=typst}}
 #block(width: 100%, stroke: 1.5pt + rgb("#9b1c1c"), radius: 3pt, inset: 10pt, below: 1.5em)[
 ```

@@ -16,6 +16,7 @@ from ..catalogue import label
 from ..context import ReportContext
 from ..published import read as read_published
 from ..tables import CHAPTER_TITLES, CHAPTERS, TableSpec, specs_of
+from ..untrusted import plain_text
 from . import charts, fit, tables, text
 from .labels import short_label
 from .lookup import PublishedIndex, status_text
@@ -99,10 +100,10 @@ class ReportView:
         for item in part.spec.items:
             for z in part.zones:
                 value, status, unit = self.rows.get(spec.id, z, item)
-                data.append({"item": short_label(item), "zone": z.name, "value": value,
+                data.append({"item": short_label(item), "zone": plain_text(z.name), "value": value,
                              "status": status, "unit": unit})
         frame = pd.DataFrame(data)
-        svg = charts.bar_svg(frame, [z.name for z in part.zones])
+        svg = charts.bar_svg(frame, [plain_text(z.name) for z in part.zones])
         return self._figure_blocks(spec, svg, charts.alt_text(spec.title, frame), list(frame["status"]),
                                    part.absent)
 
@@ -114,10 +115,10 @@ class ReportView:
         for item in part.spec.items:
             for z in part.zones:
                 value, status, _ = self.rows.get(spec.id, z, f"indice_{item}", last)
-                data.append({"item": label(item), "zone": z.name, "value": value, "status": status,
+                data.append({"item": label(item), "zone": plain_text(z.name), "value": value, "status": status,
                              "unit": "ratio"})
         frame = pd.DataFrame(data)
-        svg = charts.bar_svg(frame, [z.name for z in part.zones], reference=100.0,
+        svg = charts.bar_svg(frame, [plain_text(z.name) for z in part.zones], reference=100.0,
                              xlabel=f"indice {last} (base 100 en {first})")
         alt = charts.alt_text(f"{spec.title} : indice {last}, base 100 en {first}", frame)
         return self._figure_blocks(spec, svg, alt, list(frame["status"]), part.absent)
