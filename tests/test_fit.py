@@ -246,3 +246,33 @@ def test_open_data_files_agree_with_the_cafdata_reader():
 
     assert set(OPEN_DATA_FILES["s_ben_com_f"]) == set(cafdata.COLUMN_MEASURES.values())
     assert set(OPEN_DATA_FILES["ndur_s_qf_400_com_f"]) == set(cafdata.QF_BANDS.values()) | {"qf_inconnu"}
+
+
+def test_smallest_group_is_connected_and_smallest():
+    from abs_report import aggregation
+
+    # a - b - c - d, and a - e: a alone is small; {a, e} reaches with e's 200, not the longer chain.
+    neighbours = {"a": {"b", "e"}, "b": {"a", "c"}, "c": {"b", "d"}, "d": {"c"}, "e": {"a"}}
+    sizes = {"a": 0, "b": 50, "c": 100, "d": 300, "e": 200}
+    assert aggregation.smallest_group("a", neighbours, sizes) == ("a", "e")
+    sizes["e"] = 0  # now only through the chain: b and c (150) fall short, d is reached through them
+    assert aggregation.smallest_group("a", neighbours, sizes) == ("a", "b", "c", "d")
+    sizes["d"] = 0
+    assert aggregation.smallest_group("a", neighbours, sizes) is None
+
+
+def test_without_contours_the_epci_is_the_neighbourhood(geography):
+    from abs_report import aggregation
+
+    epci = geography.communes.at["01001", "epci"]
+    members = tuple(sorted(geography.member_communes_of("epci", epci)))
+    neighbours, how = aggregation.adjacency(geography, members)
+    assert how == "epci" and neighbours["01001"] == set(members) - {"01001"}
+    neighbours, how = aggregation.adjacency(geography, ("38008", "38128", "38185"))
+    assert how == "contours" and neighbours["38008"] == {"38128"} and neighbours["38185"] == set()
+
+
+def test_suggest_refuses_an_unknown_commune(tmp_path, capsys):
+    out = tmp_path / "x.yml"
+    assert main(["suggest-aggregation", "99999", "--out", str(out)]) == 2
+    assert "code commune inconnu" in capsys.readouterr().err and not out.exists()
