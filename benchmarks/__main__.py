@@ -6,7 +6,8 @@ where a report's time goes. ``BENCH_N`` sets the number of communes (default 20,
 at least 20 for the figures the issue asks for); ``BENCH_WORKERS`` the batch workers;
 ``BENCH_FULL=1`` also builds every report of Isère and prints the measured time (about
 10 more minutes).
-Then runs ``benchmarks.secrecy.run()`` when that module exists, unless ``BENCH_SKIP_SECRECY`` is set.
+Then runs ``benchmarks.paris.run()`` (Paris vs Grenoble, time per report) unless ``BENCH_SKIP_PARIS``
+is set, and ``benchmarks.secrecy.run()`` when that module exists, unless ``BENCH_SKIP_SECRECY`` is set.
 """
 
 from __future__ import annotations
@@ -222,6 +223,11 @@ def main() -> int:
     print("\nProfil d'un rapport")
     print(profile_one(next(iter(prepared.values())), work / "profile"))
 
+    if not os.environ.get("BENCH_SKIP_PARIS"):
+        from benchmarks import paris
+
+        print("\nParis (75056, ~950 IRIS) contre Grenoble, temps par rapport")
+        paris.run()
     if os.environ.get("BENCH_SKIP_SECRECY"):
         return 0
     try:

@@ -212,7 +212,7 @@ def test_import_command_writes_the_dataset_and_prints_notes(tmp_path, capsys):
     out = capsys.readouterr().out
     assert str(into) in out and "note" in out
     assert (into / "dataset.json").exists() and (into / "observations.parquet").exists()
-    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".dataset.")], "no scratch folder left"
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".dataset.") and p.is_dir()], "no scratch folder left"
 
 
 def test_reimport_replaces_an_existing_dataset(tmp_path, geography):

@@ -42,6 +42,7 @@ from pathlib import Path
 import numpy as np
 
 from . import __version__
+from .atomic import scratch_folder, write_file
 from .dataref import DataRef
 from .errors import InputError, Problem
 from .geography import Geography, UnknownZone, Zone, load_geography
@@ -53,7 +54,7 @@ LEVELS = ("commune", "epci", "departement")
 FINGERPRINT_FILE = ".fingerprint.json"
 """Comma-separated zone codes whose build fails on purpose (to test failure handling)."""
 SCRATCH_DIR = ".batch-work"
-CUT_FORMAT = "1"
+CUT_FORMAT = "2"
 """Bump when :func:`_cut` changes what it keeps."""
 DEFAULT_RECIPIENT = "Caf de l'Isère : analyse des besoins sociaux du territoire"
 DEFAULT_PURPOSE = "Analyse des besoins sociaux {year} : diagnostic des familles allocataires du territoire"
@@ -239,10 +240,7 @@ def params_file_for(zone: Zone, year: int, root: Path, defaults: Defaults = Defa
     except OSError:
         pass
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
-    return path
+    return write_file(path, text)
 
 
 # --- per-process caches -----------------------------------------------------------------
@@ -316,7 +314,7 @@ def scoped(params: ReportParams, geography: Geography):
                                     sort_keys=True).encode()).hexdigest()[:32]
     with _lock:
         if key not in _scoped:
-            _scoped[key] = _load_or_cut(params, zones, geography, Path(cache_dir()) / "batch-scopes" / f"{key}.pkl")
+            _scoped[key] = _load_or_cut(params, zones, geography, Path(cache_dir()) / "batch-scopes" / key)
         cut, kept = _scoped[key]
     wanted = {z.key for z in params.zones if z.level != "aggregation"}
     members = {("commune", c) for z in params.zones if z.level == "aggregation" for c in z.members}
@@ -326,20 +324,53 @@ def scoped(params: ReportParams, geography: Geography):
 
 
 def _load_or_cut(params: ReportParams, zones, geography: Geography, path: Path):
-    import pickle
+    """The cut, from ``path.parquet`` + ``path.json`` when they match their SHA-256, else made and stored.
+
+    Parquet and JSON, never pickle: a cache folder may be shared, and a cache file
+    must not be able to run code. A damaged entry is rebuilt with a warning.
+    """
+    import io
+
+    from . import checked_cache as cc
+
+    table, meta = path.with_suffix(".parquet"), path.with_suffix(".json")
+    cached = _read_cut(table, meta)
+    if cached is not None:
+        return cached
+    dataset, kept = _cut(dataset_for(params.data_ref), zones, geography)
+    buffer = io.BytesIO()
+    dataset.observations.to_parquet(buffer, index=False)
+    cc.write_checked(table, buffer.getvalue())
+    cc.write_checked(meta, json.dumps({"meta": dataset.meta.to_json(), "kept": sorted(map(list, kept))},
+                                      ensure_ascii=False).encode("utf-8"))
+    return dataset, kept
+
+
+def _read_cut(table: Path, meta: Path):
+    import io
+
+    import pandas as pd
+
+    from . import checked_cache as cc
+    from .observations import Dataset, DatasetMeta
 
     try:
-        with open(path, "rb") as stream:
-            return pickle.load(stream)
-    except (OSError, EOFError, pickle.UnpicklingError):
-        pass
-    value = _cut(dataset_for(params.data_ref), zones, geography)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-    with open(tmp, "wb") as stream:
-        pickle.dump(value, stream, protocol=pickle.HIGHEST_PROTOCOL)
-    os.replace(tmp, path)
-    return value
+        raw_obs, raw_meta = cc.read_checked(table), cc.read_checked(meta)
+        if raw_obs is None and raw_meta is None:
+            return None
+        if raw_obs is None or raw_meta is None:
+            raise cc.DamagedCache("entrée incomplète")
+        info = json.loads(raw_meta.decode("utf-8"))
+        obs = pd.read_parquet(io.BytesIO(raw_obs))
+        obs["zone_code"] = obs["zone_code"].astype(str)
+        return Dataset(DatasetMeta.from_json(info["meta"]), obs), {tuple(k) for k in info["kept"]}
+    except cc.DamagedCache as exc:
+        reason = str(exc)
+    except Exception as exc:  # noqa: BLE001 - any entry that does not decode is rebuilt
+        reason = f"illisible ({type(exc).__name__})"
+    cc.warn("découpage du jeu de données", table, reason)
+    cc.discard(table, meta)
+    return None
 
 
 def _cut(dataset, zones, geography: Geography):
@@ -486,19 +517,20 @@ def close_kernel_pools() -> None:
 
 
 def _retryable(exc: BaseException) -> bool:
-    """Kernel start-up races and dead kernels deserve a second try; a failing cell does not."""
-    from .execute import ExecutionError
+    """Kernel start-up races, dead kernels and timeouts deserve a second try; a failing cell does not.
+
+    By type (nbclient's, and :class:`~abs_report.execute.KernelLost` that wraps them), never by message.
+    """
+    from nbclient.exceptions import CellTimeoutError, DeadKernelError
+
+    from .execute import KernelLost
     from .kernels import KernelStartError
 
-    if isinstance(exc, ExecutionError):
-        return False
-    return (isinstance(exc, (KernelStartError, TimeoutError))
-            or type(exc).__name__ in ("DeadKernelError", "CellTimeoutError")
-            or "kernel" in str(exc).lower())
+    return isinstance(exc, (KernelStartError, KernelLost, DeadKernelError, CellTimeoutError))
 
 
 def _build(job: Job, timings: dict) -> Path:
-    from .pipeline import build_report, evolution_years, output_folder, prepare, publish, scratch_folder
+    from .pipeline import build_report, evolution_years, output_folder, prepare, publish
 
     tick = time.perf_counter()
     geography = load_geography()
@@ -518,8 +550,7 @@ def _build(job: Job, timings: dict) -> Path:
         scratch = kernel.cwd
     else:
         kernel = None
-        target.parent.mkdir(parents=True, exist_ok=True)
-        scratch = scratch_folder(target.parent, f".{job.code}-")
+        scratch = scratch_folder(target)
     timings["kernel_wait"] = time.perf_counter() - tick
     _local.current = scratch
     try:
@@ -616,8 +647,14 @@ def prewarm(jobs: Sequence[Job]) -> None:
 OnResult = Callable[[JobResult], None]
 
 
-def _worker_init() -> None:
-    """Pool worker start: Ctrl-C belongs to the batch; SIGTERM cleans up before exiting."""
+def _worker_init(parent: int | None = None) -> None:
+    """Pool worker start: Ctrl-C belongs to the batch; SIGTERM cleans up before exiting.
+
+    A worker dies with the batch (``kill -9`` of the batch runs none of its clean-up).
+    """
+    from .orphans import die_with_parent
+
+    die_with_parent(parent)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
     def terminate(signum, frame):
@@ -646,7 +683,7 @@ def run_local(jobs: Sequence[Job], workers: int, on_result: OnResult,
     if not jobs:
         return
     pool = ProcessPoolExecutor(max_workers=max(1, min(workers, len(jobs))), mp_context=mp.get_context("spawn"),
-                               initializer=_worker_init)
+                               initializer=_worker_init, initargs=(os.getpid(),))
     pending = {pool.submit(build_job, job): job for job in jobs}
     try:
         while pending:
@@ -744,6 +781,16 @@ def default_workers() -> int:
     return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
 
 
+def _recover_leftovers(root: Path) -> None:
+    """What batches and renders killed earlier left: scratch folders, temporary files, kernel folders."""
+    from .atomic import recover_outputs
+    from .orphans import recover_private_folders
+
+    recover_outputs(root)
+    recover_outputs(root / SCRATCH_DIR)
+    recover_private_folders()
+
+
 def run_batch(jobs: Sequence[Job], *, root: Path, force: bool = False, executor: str = "local",
               workers: int | None = None, scheduler: str | None = None, reporter=None,
               context: dict | None = None) -> Outcome:
@@ -752,6 +799,7 @@ def run_batch(jobs: Sequence[Job], *, root: Path, force: bool = False, executor:
 
     start = time.perf_counter()
     root = Path(root)
+    _recover_leftovers(root)
     todo, skipped, failed = triage(jobs, force)
     reporter = reporter or make_reporter(len(jobs))
     results: list[JobResult] = []
@@ -803,10 +851,7 @@ def write_summary(outcome: Outcome, root: Path, context: dict) -> Path:
         "reports": [_result_json(r) for r in outcome.results],
     }
     root.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(payload, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
-    return path
+    return write_file(path, json.dumps(payload, ensure_ascii=False, indent=2) + "\n")
 
 
 # --- progress -----------------------------------------------------------------------------

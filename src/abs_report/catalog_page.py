@@ -18,11 +18,11 @@ import base64
 import hashlib
 import html
 import json
-import os
 import urllib.parse
 from dataclasses import dataclass
 from pathlib import Path
 
+from .atomic import write_file
 from .geography import LEVEL_LABELS, Geography, UnknownZone, load_geography
 from .untrusted import plain_text
 
@@ -194,8 +194,4 @@ def write(root: Path, geography: Geography | None = None) -> Path:
     """(Re)write ``root/index.html`` atomically from the report folders under ``root``."""
     root = Path(root)
     root.mkdir(parents=True, exist_ok=True)
-    path = root / "index.html"
-    tmp = root / f".index.html.{os.getpid()}.tmp"
-    tmp.write_text(render(collect(root, geography)), encoding="utf-8")
-    os.replace(tmp, path)
-    return path
+    return write_file(root / "index.html", render(collect(root, geography)))

@@ -42,19 +42,21 @@ class DataRef:
     def is_demo(self) -> bool:
         return self.folder_given is None
 
-    def folder(self) -> Path:
-        """The dataset folder to read (the demonstration data are generated on first use)."""
+    def folder(self, cache: Path | None = None) -> Path:
+        """The dataset folder to read (the demonstration data are generated on first use in ``cache``)."""
         if self.folder_given is not None:
             return self.folder_given
         from .sources.synthetic import demo_folder
 
-        return demo_folder()
+        return demo_folder(cache)
 
     def _problem(self, folder: Path, exc: Exception) -> InputError:
         return InputError(Problem(str(folder), str(exc), field="data", value=self.written))
 
-    def load(self, departements=None):
+    def load(self, departements=None, cache: Path | None = None):
         """The dataset, restricted to the communes of ``departements`` when given.
+
+        ``cache`` holds the demonstration data (default :func:`~abs_report.paths.cache_dir`).
 
         Raises
         ------
@@ -63,17 +65,17 @@ class DataRef:
         """
         from .observations import DataError, load
 
-        folder = self.folder()
+        folder = self.folder(cache)
         try:
             return load(folder, departements)
         except DataError as exc:
             raise self._problem(folder, exc) from None
 
-    def years(self) -> tuple[int, ...]:
+    def years(self, cache: Path | None = None) -> tuple[int, ...]:
         """The years the dataset holds, read from its metadata only (cheap)."""
         from .observations import DataError, load_meta
 
-        folder = self.folder()
+        folder = self.folder(cache)
         try:
             return tuple(load_meta(folder).years)
         except DataError as exc:

@@ -10,19 +10,23 @@ from __future__ import annotations
 
 import os
 import shutil
-import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 
 from traitlets import default
 
+from .errors import BuildFailed
 from .paths import project_file
 
 NOTEBOOK = project_file("notebooks", "report.ipynb")
 
 
-class ExecutionError(RuntimeError):
+class ExecutionError(BuildFailed, RuntimeError):
     """The notebook failed; the partly executed notebook is kept for diagnosis."""
+
+
+class KernelLost(ExecutionError):
+    """The kernel died or a cell ran out of time: unlike a failing cell, worth a retry."""
 
 
 def execute(output: Path, parameters: dict[str, str], notebook: Path = NOTEBOOK, kernel=None) -> Path:
@@ -36,6 +40,7 @@ def execute(output: Path, parameters: dict[str, str], notebook: Path = NOTEBOOK,
         one. The caller shuts ``kernel`` down.
     """
     import papermill as pm
+    from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
     bad = {k: type(v).__name__ for k, v in parameters.items() if not isinstance(v, str)}
     if bad:
@@ -57,9 +62,25 @@ def execute(output: Path, parameters: dict[str, str], notebook: Path = NOTEBOOK,
                                 progress_bar=False, log_output=False, request_save_on_cell_execute=False,
                                 **options)
         except pm.PapermillExecutionError as exc:
-            raise ExecutionError(f"notebook failed in cell {exc.exec_count}: {exc.ename}: {exc.evalue} "
-                                 f"(executed notebook kept at {output})") from exc
+            raise ExecutionError(f"le carnet du rapport a échoué à la cellule {exc.exec_count} : "
+                                 f"{exc.ename}: {exc.evalue}") from exc
+        except DeadKernelError as exc:
+            raise KernelLost("le noyau Python qui exécutait le carnet du rapport s'est arrêté "
+                             "(mémoire insuffisante ?)") from exc
+        except CellTimeoutError as exc:
+            raise KernelLost("une cellule du carnet du rapport a dépassé le temps imparti") from exc
     return output
+
+
+async def interrupt_unless_shutting_down(manager, interrupt) -> None:
+    """``manager``'s interrupt, except the SIGINT jupyter_client sends before every shutdown.
+
+    The notebook has finished when we shut its kernel down; that SIGINT only made
+    the kernel print ``[IPKernelApp] ERROR | KeyboardInterrupt caught in kernel``
+    on the terminal of a successful render when it landed during a message.
+    """
+    if not manager.shutting_down:
+        await interrupt()
 
 
 @contextmanager
@@ -76,7 +97,12 @@ def _private_sockets(options: dict):
         return
     from jupyter_client.manager import AsyncKernelManager
 
-    folder = Path(tempfile.mkdtemp(prefix="abs-k-"))  # 0700; short: socket paths max 107 bytes
+    from .orphans import private_folder, recover_private_folders
+
+    recover_private_folders()  # those of renders killed earlier
+    # 0700, named after this process; short: socket paths max 107 bytes. The connection
+    # file (it holds the HMAC key) goes there too, not in Jupyter's runtime folder.
+    folder = private_folder()
 
     class PrivateSocketKernelManager(AsyncKernelManager):
         @default("transport")
@@ -86,6 +112,13 @@ def _private_sockets(options: dict):
         @default("ip")
         def _private_socket_prefix(self):
             return str(folder / "kernel")
+
+        async def _async_interrupt_kernel(self):
+            await interrupt_unless_shutting_down(self, super()._async_interrupt_kernel)
+
+        @default("connection_file")
+        def _private_connection_file(self):
+            return str(folder / "kernel.json")
 
     options["kernel_manager_class"] = PrivateSocketKernelManager
     try:

@@ -19,6 +19,8 @@ from types import MappingProxyType
 
 import pandas as pd
 
+from .errors import EXIT_BAD_INPUT, AbsReportError
+
 LEVELS = ("iris", "commune", "aggregation", "epci", "departement", "region", "france")
 """From the finest to the widest; ``aggregation`` is a user-defined group of communes."""
 
@@ -36,13 +38,17 @@ LEVEL_LABELS = MappingProxyType(
 FRANCE_CODE = "FR"
 
 
-class UnknownZone(LookupError):
-    """A zone code that the geography does not know, with close matches."""
+class UnknownZone(AbsReportError, LookupError):
+    """A zone code that the geography does not know, with close matches (bad input, exit 2)."""
+
+    exit_status = EXIT_BAD_INPUT
+    label = "erreur"
 
     def __init__(self, level: str, code: str, suggestions: list[str]):
         self.level, self.code, self.suggestions = level, code, suggestions
         hint = f" Vouliez-vous dire : {', '.join(suggestions)} ?" if suggestions else ""
-        super().__init__(f"unknown {level} code {code!r}.{hint}")
+        super().__init__(f"code {LEVEL_LABELS.get(level, level)} inconnu du Code officiel géographique : "
+                         f"{code!r}.{hint}")
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,6 @@ kernel (``PR_SET_PDEATHSIG``) if the zygote itself dies.
 from __future__ import annotations
 
 import atexit
-import ctypes
 import gc
 import importlib
 import json
@@ -30,13 +29,16 @@ import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 import uuid
 from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
+
+from .atomic import scratch_folder
+from .errors import BuildFailed
+from .orphans import die_with_parent, private_folder
 
 WARM_IMPORTS = ("abs_report.figures.view", "IPython", "ipykernel.kernelapp", "ipykernel.ipkernel",
                 "ipykernel.zmqshell", "IPython.display",
@@ -52,10 +54,8 @@ None of them may start a thread on import: the zygote forks (tests/test_kernels.
 SINGLE_THREAD_ENV = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 """Forking is only safe from a single-threaded process: keep BLAS from starting thread pools."""
 
-PR_SET_PDEATHSIG = 1
 
-
-class KernelStartError(RuntimeError):
+class KernelStartError(BuildFailed, RuntimeError):
     """A kernel could not be started (worth a retry: the next attempt gets a new process)."""
 
 
@@ -111,23 +111,12 @@ class Zygote:
             self._proc.wait()
 
 
-def _die_with_parent() -> None:
-    """Ask Linux to kill this process when its parent (the zygote) dies."""
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-    except (OSError, AttributeError):
-        pass
-
-
-def _become_kernel(request: dict) -> None:
+def _become_kernel(request: dict, zygote: int) -> None:
     """In the forked child: detach, then run an IPython kernel until it is shut down."""
     status = 1
     try:
         os.setsid()  # Ctrl-C in the terminal is the batch's to handle, not the kernel's
-        _die_with_parent()
-        if os.getppid() == 1:
-            os._exit(1)
+        die_with_parent(zygote)  # Linux kills this kernel if the zygote dies
         signal.signal(signal.SIGINT, signal.default_int_handler)
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
         signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGCHLD})  # blocked by the zygote around fork
@@ -182,6 +171,7 @@ def zygote_main() -> None:
     # (and so copy) the pages it shares with the zygote.
     gc.collect()
     gc.freeze()
+    zygote = os.getpid()
     for line in sys.stdin:
         request = json.loads(line)
         # No reaping between the fork and the bookkeeping of the new pid.
@@ -193,7 +183,7 @@ def zygote_main() -> None:
             print(json.dumps({"error": str(exc)}), flush=True)
             continue
         if pid == 0:
-            _become_kernel(request)
+            _become_kernel(request, zygote)
         _live_kernels.add(pid)
         signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGCHLD})
         print(json.dumps({"pid": pid}), flush=True)
@@ -280,6 +270,11 @@ def _forked_kernel_manager_class():
             self.clients.append(kc)
             return kc
 
+        async def _async_interrupt_kernel(self):
+            from .execute import interrupt_unless_shutting_down
+
+            await interrupt_unless_shutting_down(self, super()._async_interrupt_kernel)
+
         async def _async_launch_kernel(self, kernel_cmd, **kw):
             provisioner = self.provisioner
             cwd = str(kw.get("cwd") or os.getcwd())
@@ -315,12 +310,6 @@ class WarmKernel:
                 process.kill()
 
 
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
 class KernelPool:
     """One worker's supply of fresh kernels: the next one starts while the current one runs.
 
@@ -339,7 +328,9 @@ class KernelPool:
         self.ahead = ahead
         self._zygote: Zygote | None = None
         self._ready: deque[WarmKernel] = deque()
-        self._ipc_dir = Path(tempfile.mkdtemp(prefix="abs-k-"))  # short: Unix socket paths max 107 bytes
+        # Sockets and connection files (the HMAC key): private, named after this process so
+        # that the next run removes them if this one is killed (orphans.recover_private_folders).
+        self._ipc_dir = private_folder()
         self._closed = False
         atexit.register(self.close)
 
@@ -352,10 +343,12 @@ class KernelPool:
         from jupyter_core.utils import run_sync
 
         self.scratch_root.mkdir(parents=True, exist_ok=True)
-        cwd = Path(tempfile.mkdtemp(prefix=f".work-{os.getpid()}-", dir=self.scratch_root))
-        os.chmod(cwd, 0o777 & ~_umask())  # it becomes the published report folder: not mkdtemp's 0700
+        # It becomes the published report folder: ordinary modes, a name that recovery understands.
+        cwd = scratch_folder(self.scratch_root / "work")
+        name = uuid.uuid4().hex[:8]
         manager = _forked_kernel_manager_class()(zygote=self._zygote_process(), kernel_name="python3",
-                                                 transport="ipc", ip=str(self._ipc_dir / uuid.uuid4().hex[:8]))
+                                                 transport="ipc", ip=str(self._ipc_dir / name),
+                                                 connection_file=str(self._ipc_dir / f"{name}.json"))
         try:
             run_sync(manager.start_kernel)(cwd=str(cwd))
         except KernelStartError:

@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from .catalogue import MEASURES, RELATIONS
+from .errors import EXIT_BAD_INPUT, AbsReportError
 from .geography import Geography
 
 COLUMNS = ("zone_level", "zone_code", "year", "measure", "value")
@@ -31,8 +32,11 @@ ROW_GROUP = 20_000
 SOURCE_LEVELS = ("iris", "commune", "epci", "departement", "region", "france")
 
 
-class DataError(ValueError):
-    """Invalid observations; the message names where and what."""
+class DataError(AbsReportError, ValueError):
+    """Invalid observations or dataset folder (bad input, exit status 2); the message names where and what."""
+
+    exit_status = EXIT_BAD_INPUT
+    label = "erreur"
 
 
 @dataclass(frozen=True)
@@ -74,11 +78,50 @@ class DatasetMeta:
         return asdict(self)
 
     @classmethod
-    def from_json(cls, raw: dict) -> "DatasetMeta":
+    def from_json(cls, raw: dict, origin: str = "dataset.json") -> "DatasetMeta":
+        """Metadata from ``dataset.json``, every field checked: a dataset folder may come from anyone.
+
+        Raises
+        ------
+        DataError
+            Not a dictionary, an unknown key, or a field of the wrong type (named).
+        """
+        problems = _meta_problems(raw)
+        if problems:
+            raise DataError(f"{origin} : métadonnées invalides : " + " ; ".join(problems))
         raw = dict(raw)
         raw["inputs"] = tuple(InputFile(**f) for f in raw.get("inputs", ()))
         raw["years"] = tuple(raw.get("years", ()))
         return cls(**raw)
+
+
+_META_TYPES = {"name": str, "synthetic": bool, "producer": str, "reference_producer": str,
+               "producer_departement": str, "rounded_to": (int, type(None)), "description": str,
+               "inputs": list, "generator": (dict, type(None)), "years": list}
+_INPUT_TYPES = {"path": str, "sha256": str, "size": int}
+
+
+def _meta_problems(raw) -> list[str]:
+    """What is wrong with a ``dataset.json`` document (empty when nothing)."""
+    if not isinstance(raw, dict):
+        return ["un dictionnaire JSON est attendu"]
+    problems = [f"clé inconnue {k!r}" for k in raw if k not in _META_TYPES]
+    problems += [f"clé {k!r} absente" for k in ("name", "synthetic") if k not in raw]
+    for key, kind in _META_TYPES.items():
+        kinds = kind if isinstance(kind, tuple) else (kind,)
+        value = raw.get(key)
+        # bool is an int to isinstance: refuse ``rounded_to: true``.
+        ok = isinstance(value, kinds) and not (isinstance(value, bool) and bool not in kinds)
+        if key in raw and not ok:
+            problems.append(f"clé {key!r} de type inattendu ({type(value).__name__})")
+    if isinstance(raw.get("years"), list) and not all(type(y) is int for y in raw["years"]):
+        problems.append("clé 'years' : des années entières sont attendues")
+    for item in raw.get("inputs") if isinstance(raw.get("inputs"), list) else ():
+        if not (isinstance(item, dict) and set(item) == set(_INPUT_TYPES)
+                and all(type(item[k]) is t for k, t in _INPUT_TYPES.items())):
+            problems.append("clé 'inputs' : chaque entrée doit avoir path, sha256 et size")
+            break
+    return problems
 
 
 @dataclass(frozen=True)
@@ -102,22 +145,22 @@ def validate(frame: pd.DataFrame, origin: str = "observations", check_duplicates
     problems: list[str] = []
     missing = [c for c in COLUMNS if c not in frame.columns]
     if missing:
-        raise DataError(f"{origin}: missing column(s) {missing}")
+        raise DataError(f"{origin} : colonne(s) absente(s) {missing}")
     # unique() first: set() over millions of strings costs seconds.
     bad_level = sorted(set(frame["zone_level"].unique()) - set(SOURCE_LEVELS) - {"aggregation"})
     if bad_level:
-        problems.append(f"unknown zone_level value(s) {bad_level}")
+        problems.append(f"niveau(x) de zone inconnu(s) {bad_level[:10]}")
     unknown = sorted(set(frame["measure"].unique()) - set(MEASURES))
     if unknown:
-        problems.append(f"unknown measure(s) {unknown[:10]}")
+        problems.append(f"mesure(s) inconnue(s) du catalogue {unknown[:10]}")
     negative = frame[frame["value"] < 0]
     for row in negative.head(10).itertuples():
-        problems.append(f"negative value {row.value} for {row.zone_level} {row.zone_code} "
+        problems.append(f"valeur négative {row.value} pour {row.zone_level} {row.zone_code} "
                         f"{row.year} {row.measure}")
     if check_duplicates:
         problems += _duplicate_problems(frame)
     if problems:
-        raise DataError(f"{origin}: " + "; ".join(problems))
+        raise DataError(f"{origin} : " + " ; ".join(problems))
     return frame
 
 
@@ -264,12 +307,23 @@ def save(dataset: Dataset, folder: Path) -> None:
 
 
 def load_meta(folder: Path) -> DatasetMeta:
-    """Read only a dataset folder's metadata (cheap: years, provenance)."""
+    """Read only a dataset folder's metadata (cheap: years, provenance).
+
+    Raises
+    ------
+    DataError
+        Not a folder, no ``dataset.json``, or one that does not parse or check.
+    """
     meta_path = Path(folder) / "dataset.json"
-    if not meta_path.exists():
-        raise DataError(f"{folder}: not a dataset folder (no dataset.json); "
-                        "build one with 'abs-report data import FILES --into DIR'")
-    return DatasetMeta.from_json(json.loads(meta_path.read_text(encoding="utf-8")))
+    if not Path(folder).is_dir() or not meta_path.is_file():
+        raise DataError(f"{folder} : pas un dossier de jeu de données (pas de dataset.json) ; "
+                        "construisez-en un avec 'abs-report data import FICHIERS --into DOSSIER'")
+    try:
+        raw = json.loads(meta_path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise DataError(f"{meta_path} : métadonnées illisibles ({type(exc).__name__}) : "
+                        "JSON UTF-8 attendu") from None
+    return DatasetMeta.from_json(raw, str(meta_path))
 
 
 def _scope_filter(departements):
@@ -297,10 +351,35 @@ def load(folder: Path, departements=None) -> Dataset:
     """
     folder = Path(folder)
     meta = load_meta(folder)
+    import pyarrow as pa
     import pyarrow.dataset as pads
 
-    source = pads.dataset(folder / "observations.parquet")
-    table = source.to_table(filter=_scope_filter(departements) if departements is not None else None)
+    path = folder / "observations.parquet"
+    if not path.is_file():
+        raise DataError(f"{path} : fichier absent du jeu de données")
+    try:
+        source = pads.dataset(path)
+        _check_schema(source.schema, path)
+        table = source.to_table(filter=_scope_filter(departements) if departements is not None else None)
+    except (OSError, ValueError, TypeError, pa.ArrowException) as exc:
+        raise DataError(f"{path} : observations illisibles ({type(exc).__name__}) : fichier Parquet "
+                        "écrit par 'abs-report data import' attendu") from None
     obs = table.to_pandas()
     obs["zone_code"] = obs["zone_code"].astype(str)
+    validate(obs, str(path), check_duplicates=False)
     return Dataset(meta, obs)
+
+
+def _check_schema(schema, path: Path) -> None:
+    """The canonical columns with their types, before any row is read."""
+    import pyarrow.types as pt
+
+    expected = {"zone_level": pt.is_string, "zone_code": pt.is_string, "year": pt.is_integer,
+                "measure": pt.is_string, "value": pt.is_floating}
+    names = set(schema.names)
+    problems = [f"colonne {c!r} absente" for c in COLUMNS if c not in names]
+    problems += [f"colonne {c!r} de type {schema.field(c).type} inattendu" for c, ok in expected.items()
+                 if c in names and not (ok(schema.field(c).type) or pt.is_large_string(schema.field(c).type)
+                                        and ok is pt.is_string)]
+    if problems:
+        raise DataError(f"{path} : " + " ; ".join(problems))

@@ -12,12 +12,13 @@ import datetime as dt
 import os
 import re
 import shutil
-import tempfile
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
+from . import atomic
 from . import formatting as fmt
 from . import published as pub
 from . import secrecy
@@ -55,10 +56,13 @@ def scope_departements(params: ReportParams, geography: Geography) -> list[str]:
     return sorted(set(geography.communes.loc[communes, "departement"]))
 
 
-def validate_params(path: Path, geography: Geography) -> ReportParams:
-    """A parameter file checked against the geography and its dataset's years (no data read yet)."""
+def validate_params(path: Path, geography: Geography, cache: Path | None = None) -> ReportParams:
+    """A parameter file checked against the geography and its dataset's years (no data read yet).
+
+    ``cache`` holds the demonstration data (default :func:`~abs_report.paths.cache_dir`).
+    """
     parsed, _, _ = read_params_file(path)
-    return load_params(path, geography, DataRef.parse(parsed.data, Path(path).parent).years())
+    return load_params(path, geography, DataRef.parse(parsed.data, Path(path).parent).years(cache))
 
 
 def validate_all(paths, geography: Geography) -> list[ReportParams]:
@@ -74,19 +78,52 @@ def validate_all(paths, geography: Geography) -> list[ReportParams]:
     return checked
 
 
-def check_outputs_root(root: Path) -> None:
-    """The outputs root is a folder that can be written, or can be created: checked before building."""
-    root = Path(root)
-    existing = next((p for p in (root, *root.parents) if p.exists()), None)
-    if existing is None or not existing.is_dir() or not os.access(existing, os.W_OK | os.X_OK):
-        raise InputError(Problem(str(root), "dossier des rapports inutilisable : ce doit être un dossier "
-                                 "où l'on peut écrire", field="--outputs"))
+def read_report_params(path: Path, geography: Geography,
+                       cache: Path | None = None) -> tuple[ReportParams, Dataset]:
+    """Validate a parameter file against the geography and its dataset's years, then read its data.
+
+    ``cache`` holds the demonstration data (default :func:`~abs_report.paths.cache_dir`).
+
+    Raises
+    ------
+    InputError
+        Bad parameters, or a dataset without any value for the territory in the report's year.
+    """
+    params = validate_params(path, geography, cache)
+    dataset = params.data_ref.load(scope_departements(params, geography), cache)
+    check_coverage(params, dataset, Path(path))
+    return params, dataset
 
 
-def read_report_params(path: Path, geography: Geography) -> tuple[ReportParams, Dataset]:
-    """Validate a parameter file against the geography and its dataset's years, then read its data."""
-    params = validate_params(path, geography)
-    return params, params.data_ref.load(scope_departements(params, geography))
+def _known_zones(dataset: Dataset, year: int) -> set[tuple[str, str]]:
+    """Zones with at least one known value of the data in ``year`` (the COG population excluded)."""
+    obs = dataset.observations
+    known = obs[(obs["year"] == year) & obs["value"].notna() & (obs["measure"] != "population_municipale")]
+    return set(zip(known["zone_level"], known["zone_code"].astype(str)))
+
+
+def check_coverage(params: ReportParams, dataset: Dataset, path: Path) -> None:
+    """Refuse a dataset that says nothing of the territory in the report's year; note absent comparisons.
+
+    A territory without data made an empty report with exit status 0. A
+    comparison zone without data is only noted (stderr): an import of one
+    département leaves the région and France unknown, and the report says so
+    in its tables.
+    """
+    known = _known_zones(dataset, params.year)
+    territory = params.territory
+    members = [("commune", c) for c in territory.members] if territory.level == "aggregation" else []
+    if (territory.level, territory.code) not in known and not any(m in known for m in members):
+        raise InputError(Problem(
+            str(path), f"le jeu de données ne contient aucune valeur pour le territoire "
+            f"{territory.name} ({territory.level} {territory.code}) en {params.year} : rapport impossible",
+            field="data", value=params.data))
+    for zone in params.comparison_zones:
+        zone_members = [("commune", c) for c in zone.members] if zone.level == "aggregation" else []
+        if (zone.level, zone.code) not in known and not any(m in known for m in zone_members):
+            print(f"abs-report: note : {path} : aucune valeur pour la zone de comparaison {zone.name} "
+                  f"({zone.level} {zone.code}) en {params.year} dans le jeu de données « {params.data} » : "
+                  "ses colonnes seront vides", file=sys.stderr)
 
 
 def departement_of(params: ReportParams, geography: Geography) -> str:
@@ -103,26 +140,37 @@ def departement_of(params: ReportParams, geography: Geography) -> str:
     return members.value_counts().index[0]
 
 
-def protect_for(params: ReportParams, dataset: Dataset, geography: Geography, year: int):
-    """The batch mask of the territory's département (shared with every report of that batch)."""
+def protect_for(params: ReportParams, dataset: Dataset, geography: Geography, year: int,
+                cache: Path | None = None):
+    """The batch mask of the territory's département (shared with every report of that batch).
+
+    Read from (or stored into) ``cache/masks`` (default :func:`~abs_report.paths.cache_dir`).
+    """
     rules = secrecy.load_rules()
     aggregations = [z for z in params.zones if z.level == "aggregation"]
     zones = secrecy.scope_zones(geography, departement_of(params, geography), aggregations)
     extra = [z.key for z in params.zones if z.key not in set(zones)]
     return secrecy.load_or_protect(dataset.meta.name, dataset.observations, year, list(zones) + extra,
-                                   geography, rules, cache_dir(), aggregations)
+                                   geography, rules, cache or cache_dir(), aggregations)
 
 
-_FORKED: tuple = ()  # (params, dataset, geography) inherited by forked mask workers
+_FORKED: tuple = ()  # (params, dataset, geography, cache) inherited by forked mask workers
+
+
+def _mask_worker_start(parent: int) -> None:
+    """A forked mask worker (about 430 MB) must not outlive the process that wants its mask."""
+    from .orphans import die_with_parent
+
+    die_with_parent(parent)
 
 
 def _protect_forked(year: int):
-    params, dataset, geography = _FORKED
-    return protect_for(params, dataset, geography, year)
+    params, dataset, geography, cache = _FORKED
+    return protect_for(params, dataset, geography, year, cache)
 
 
 def protect_years(params: ReportParams, dataset: Dataset, geography: Geography,
-                   years: tuple[int, ...]) -> dict:
+                  years: tuple[int, ...], cache: Path | None = None) -> dict:
     """Each year's batch mask; years run side by side on the cores when there are several.
 
     A mask not yet cached costs the longest step of a first report (secondary
@@ -131,14 +179,15 @@ def protect_years(params: ReportParams, dataset: Dataset, geography: Geography,
     """
     workers = min(len(years), os.cpu_count() or 1)
     if workers < 2:
-        return {y: protect_for(params, dataset, geography, y) for y in years}
+        return {y: protect_for(params, dataset, geography, y, cache) for y in years}
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
     global _FORKED
-    _FORKED = (params, dataset, geography)
+    _FORKED = (params, dataset, geography, cache)
     try:
-        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"),
+                                 initializer=_mask_worker_start, initargs=(os.getpid(),)) as pool:
             return dict(zip(years, pool.map(_protect_forked, years)))
     finally:
         _FORKED = ()
@@ -197,16 +246,18 @@ def iris_of(params: ReportParams, dataset: Dataset) -> tuple[Zone, ...]:
     return tuple(Zone("iris", c, c[5:]) for c in sorted(codes))
 
 
-def prepare(params: ReportParams, dataset: Dataset, geography: Geography, protect=None) -> Prepared:
+def prepare(params: ReportParams, dataset: Dataset, geography: Geography, protect=None,
+            cache: Path | None = None) -> Prepared:
     """Protect the data (each year the report shows) and build ``published.csv`` and the context.
 
     ``protect`` replaces :func:`protect_for` (same signature): a batch passes a
     memoised one, so that its hundreds of reports read each year's mask once.
+    ``cache`` is where masks are read and stored (default: the machine's cache).
     """
     years = evolution_years(params, dataset)
     # Each year has its own batch mask; the evolution chapter reads every year's protected cells.
     if protect is None:
-        protections = protect_years(params, dataset, geography, years)
+        protections = protect_years(params, dataset, geography, years, cache)
     else:
         protections = {y: protect(params, dataset, geography, y) for y in years}
     protection = protections[params.year]
@@ -329,37 +380,9 @@ def build_report(prepared: Prepared, scratch: Path, *, renderer: str = "builtin"
     return {name: scratch / name for name in OUTPUT_FILES if (scratch / name).exists()}
 
 
-def _umask() -> int:
-    """The process umask, read without changing it (``os.umask`` sets it, racing other threads)."""
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("Umask:"):
-                return int(line.split()[1], 8)
-    except (OSError, ValueError):
-        pass
-    return 0o022
-
-
-def scratch_folder(parent: Path, prefix: str) -> Path:
-    """A fresh scratch folder in ``parent`` with an ordinary folder's mode (0755 under umask 022).
-
-    ``mkdtemp`` makes it 0700; published as the report folder, it would stay unreadable to others.
-    """
-    scratch = Path(tempfile.mkdtemp(prefix=prefix, dir=parent))
-    scratch.chmod(0o777 & ~_umask())
-    return scratch
-
-
 def publish(scratch: Path, target: Path) -> None:
-    """Move a complete report folder into place, replacing the previous one only now."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    old = None
-    if target.exists():
-        old = target.with_name(f".{target.name}.old-{os.getpid()}")
-        os.replace(target, old)
-    os.replace(scratch, target)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
+    """Swap a complete report folder into place in one step (see :mod:`abs_report.atomic`)."""
+    atomic.publish_folder(scratch, target)
 
 
 def render_report(path: Path | str, *, renderer: str = "builtin", root: Path | None = None,
@@ -369,8 +392,8 @@ def render_report(path: Path | str, *, renderer: str = "builtin", root: Path | N
     params, dataset = read_report_params(Path(path), geography)
     prepared = prepare(params, dataset, geography)
     target = output_folder(params, root)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    scratch = scratch_folder(target.parent, f".{params.territory.code}-{params.year}-")
+    atomic.recover(target.parent)  # scratch folders of renders killed earlier
+    scratch = atomic.scratch_folder(target)
     try:
         build_report(prepared, scratch, renderer=renderer)
         publish(scratch, target)

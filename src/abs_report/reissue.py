@@ -27,12 +27,11 @@ from pathlib import Path
 from . import manifest as mf
 from . import manifest_check as mc
 from . import published as pub
+from .atomic import scratch_folder
 from .errors import InputError, Problem
 from .context import Erratum, ErratumItem
 from .published import CellChange, compare_published, published_rows
 from .params import write_params
-
-SCRATCH_PREFIX = ".reissue-"
 
 
 @dataclass(frozen=True)
@@ -137,7 +136,8 @@ def reissue_one(folder: Path, recorded: dict, corrected: Path, day: dt.date, geo
     if not changes:
         return None
     # Built beside the report folder (same depth), so the manifest's relative paths hold once moved.
-    scratch = Path(tempfile.mkdtemp(prefix=f"{SCRATCH_PREFIX}{folder.name}-", dir=folder.parent))
+    # Named after this process, so that the next run removes it after a kill (abs_report.atomic).
+    scratch = scratch_folder(folder)
     try:
         values = mc.recorded_params(recorded, corrected, folder_of_data=scratch)
         params_path = write_params(values, scratch / f"params-v{version}.yml")

@@ -31,7 +31,7 @@ from typing import Any
 import nbformat
 import yaml
 
-from abs_report.errors import InputError, Problem
+from abs_report.errors import BuildFailed, InputError, Problem
 from abs_report.paths import project_file
 from abs_report.untrusted import markdown_text, plain_text
 
@@ -73,7 +73,7 @@ STYLE_ATTRIBUTES = ("text-align: left;", "text-align: right;", "text-align: cent
 """The only style attributes of a report: pandoc's HTML writer aligns table columns with them."""
 
 
-class RenderError(Exception):
+class RenderError(BuildFailed):
     """pandoc or Typst failed; the intermediate file is kept in the workdir.
 
     Parameters

@@ -11,10 +11,8 @@ the secrecy mask by its hash.
 
 from __future__ import annotations
 
-import os
 import shutil
 import tempfile
-from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -120,29 +118,28 @@ def _generator_problems(folder: Path, recorded: dict) -> list[Problem]:
 
 # --- re-execution -----------------------------------------------------------------------------
 
-@contextmanager
-def _cache(fresh: bool):
-    """A throw-away cache (masks recomputed, demo data regenerated) when ``fresh``."""
-    if not fresh:
-        yield
-        return
-    previous = os.environ.get("ABS_REPORT_CACHE")
-    with tempfile.TemporaryDirectory(prefix="abs-report-cache-") as tmp:
-        os.environ["ABS_REPORT_CACHE"] = tmp
-        try:
-            yield
-        finally:
-            if previous is None:
-                os.environ.pop("ABS_REPORT_CACHE", None)
-            else:
-                os.environ["ABS_REPORT_CACHE"] = previous
+def _private_cache(work: Path, reuse_cache: bool) -> Path | None:
+    """Where the re-run reads and stores masks and demonstration data.
+
+    By default a throw-away folder inside ``work``: ``verify`` must not trust the
+    cache it is checking (a report built from a modified mask would otherwise be
+    "reproduced" from the same modified mask). ``None`` (the machine's cache)
+    only when the user asks for it, knowing it is unsafe.
+    """
+    if reuse_cache:
+        return None
+    folder = Path(work) / "cache"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
 
 
 def rebuild(recorded: dict, dataset: Path | None, scratch: Path, work: Path, geography=None,
-            fresh_cache: bool = False):
+            cache: Path | None = None):
     """Build the report again into ``scratch`` exactly as the manifest says; returns the preparation.
 
-    The recorded parameter file is written into ``work``, pointed at ``dataset``.
+    The recorded parameter file is written into ``work``, pointed at ``dataset``;
+    masks and demonstration data are read from and stored into ``cache``
+    (default: the machine's cache), passed down rather than set in ``os.environ``.
     """
     import datetime as dt
 
@@ -152,14 +149,13 @@ def rebuild(recorded: dict, dataset: Path | None, scratch: Path, work: Path, geo
     geography = geography or load_geography()
     scratch.mkdir(parents=True, exist_ok=True)
     params_path = write_params(mc.recorded_params(recorded, dataset), Path(work) / mc.PARAMS_NAME)
-    with _cache(fresh_cache):
-        params, data = read_report_params(params_path, geography)
-        prepared = prepare(params, data, geography)
-        if recorded.get("erratum"):
-            erratum = Erratum.from_dict(recorded["erratum"])
-            prepared = replace(prepared, context=prepared.context.with_erratum(erratum))
-        build_report(prepared, scratch, renderer=recorded["renderer"],
-                     edition=dt.date.fromisoformat(recorded["edition"]))
+    params, data = read_report_params(params_path, geography, cache)
+    prepared = prepare(params, data, geography, cache=cache)
+    if recorded.get("erratum"):
+        erratum = Erratum.from_dict(recorded["erratum"])
+        prepared = replace(prepared, context=prepared.context.with_erratum(erratum))
+    build_report(prepared, scratch, renderer=recorded["renderer"],
+                 edition=dt.date.fromisoformat(recorded["edition"]))
     return prepared
 
 
@@ -227,7 +223,7 @@ def _hash_of(path: Path, name: str) -> str | None:
 
 
 def verify(folder: Path | str, data_dir: Path | str | None = None, version: int | None = None,
-           keep: Path | str | None = None, fresh_cache: bool = False) -> Verdict:
+           keep: Path | str | None = None, reuse_cache: bool = False) -> Verdict:
     """Check inputs, re-run, compare.
 
     Parameters
@@ -241,8 +237,10 @@ def verify(folder: Path | str, data_dir: Path | str | None = None, version: int 
         Which version of the report (default: the latest, e.g. 2 after a re-issue).
     keep
         Keep the re-built files in this folder (default: a scratch folder, removed).
-    fresh_cache
-        Recompute the secrecy masks (and the demonstration data) instead of reading the cache.
+    reuse_cache
+        UNSAFE: read masks and demonstration data from this machine's cache instead of
+        recomputing them in a private throw-away cache (the default). A modified cache
+        would then reproduce a report built from it.
 
     Raises
     ------
@@ -258,7 +256,7 @@ def verify(folder: Path | str, data_dir: Path | str | None = None, version: int 
         raise InputError(Problem(str(scratch), "--keep désigne un dossier non vide : refus de l'écraser",
                                  field="--keep"))
     try:
-        prepared = rebuild(recorded, dataset, scratch, work, fresh_cache=fresh_cache)
+        prepared = rebuild(recorded, dataset, scratch, work, cache=_private_cache(work, reuse_cache))
         outputs = recorded["outputs"]
         published_file = folder / outputs.get("published.csv", {}).get("file", "published.csv")
         before = published_rows(published_file) if published_file.exists() else {}

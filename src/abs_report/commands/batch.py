@@ -113,12 +113,10 @@ def run(args: argparse.Namespace) -> int:
     from ..batch import Defaults, plan, print_failures, run_batch
     from ..geography import load_geography
     from ..params import DEFAULT_FORMATS
-    from ..paths import outputs_dir
-    from ..pipeline import check_outputs_root
+    from ..paths import checked_outputs_root
 
     _check(args)
-    root = (args.outputs or outputs_dir()).resolve()
-    check_outputs_root(root)
+    root = checked_outputs_root(args.outputs).resolve()
     data = args.data if args.data == "demo" else str(Path(args.data).resolve())
     defaults = Defaults(recipient=args.recipient, purpose=args.purpose, data=data,
                         formats=tuple(args.formats or DEFAULT_FORMATS))

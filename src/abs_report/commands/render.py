@@ -19,12 +19,14 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from ..geography import load_geography
-    from ..paths import outputs_dir
-    from ..pipeline import check_outputs_root, render_report, validate_all
+    from ..paths import checked_input_file, checked_outputs_root
+    from ..pipeline import render_report, validate_all
 
     # Every file and the outputs folder checked first: a bad second file must not leave the first built.
+    for path in args.params:
+        checked_input_file(path)
+    checked_outputs_root(args.outputs)
     geography = load_geography()
-    check_outputs_root(args.outputs or outputs_dir())
     validate_all(args.params, geography)
     for path in args.params:
         start = time.perf_counter()

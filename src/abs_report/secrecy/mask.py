@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import json
-import os
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,7 +12,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .. import checked_cache as cc
+from ..atomic import recover
 from ..catalogue import MEASURES
+from ..errors import BuildFailed
 from ..geography import Geography, Zone
 from . import primary as st
 from .relations import build_system
@@ -21,7 +23,7 @@ from .rules import Rules
 from .secondary import suppress
 from .table import CELL_KEY, build_cells, scope_rows
 
-MASK_FORMAT = "2"
+MASK_FORMAT = "3"
 """Bump when the cached mask layout or the suppression algorithm changes."""
 
 
@@ -39,7 +41,8 @@ class Protection:
     rules_version
         Version of the rules file applied.
     mask_hash
-        sha256 of the sorted ``(zone_level, zone_code, year, measure, status)`` rows.
+        sha256 of the sorted ``(zone_level, zone_code, year, measure, status, value)`` rows:
+        the hash of the mask actually used, values included (a report's figures come from them).
     """
 
     cells: pd.DataFrame = field(repr=False)
@@ -55,8 +58,14 @@ class Protection:
 
 
 def mask_hash(cells: pd.DataFrame) -> str:
-    """sha256 over the sorted ``zone_level, zone_code, year, measure, status`` rows."""
-    keys = cells[CELL_KEY + ["status"]].astype(str).sort_values(CELL_KEY + ["status"])
+    """sha256 over the sorted ``zone_level, zone_code, year, measure, status, value`` rows.
+
+    Values are written exactly (``float.hex``): a cell whose value changed is another mask,
+    even when every status is the same.
+    """
+    keys = cells[CELL_KEY + ["status"]].astype(str)
+    keys["value"] = cells["value"].astype("float64").map(float.hex)
+    keys = keys.sort_values(CELL_KEY + ["status", "value"])
     text = "\n".join("\t".join(row) for row in keys.itertuples(index=False, name=None))
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
@@ -109,7 +118,8 @@ def protect(observations: pd.DataFrame, year: int, zones: Sequence[tuple[str, st
                       level=rules.protection_level, max_rounds=rules.max_rounds,
                       delta=_exactness(cells, values))
     if result.unresolved:
-        raise RuntimeError(f"secondary suppression could not protect {len(result.unresolved)} cell(s)")
+        raise BuildFailed(f"le secret secondaire n'a pas pu protéger {len(result.unresolved)} cellule(s) : "
+                          "rien n'est publié")
     status[result.secondary] = st.SECONDARY
     cells["status"] = status
     passes = {"primary": int((status == st.PRIMARY).sum()), "threshold": int((status == st.THRESHOLD).sum()),
@@ -160,27 +170,56 @@ def load_or_protect(dataset_folder_or_key: str, observations: pd.DataFrame, year
     key = _input_key(str(dataset_folder_or_key), observations, year, zones, rules, aggregations)
     folder = Path(cache_dir) / "masks"
     table, meta = folder / f"{key}.parquet", folder / f"{key}.json"
-    if table.exists() and meta.exists():
-        cells = pd.read_parquet(table)
-        cells["zone_code"] = cells["zone_code"].astype(str)
-        info = json.loads(meta.read_text(encoding="utf-8"))
-        if mask_hash(cells) == info["mask_hash"] and info["rules_version"] == rules.version:
-            return Protection(cells, info["passes"], info["rules_version"], info["mask_hash"])
+    cached = _load(table, meta, rules)
+    if cached is not None:
+        return cached
     protection = protect(observations, year, zones, geography, rules, aggregations)
     folder.mkdir(parents=True, exist_ok=True)
-    _atomic_write(table, lambda p: protection.cells.to_parquet(p, index=False))
-    _atomic_write(meta, lambda p: Path(p).write_text(json.dumps(
-        {"mask_hash": protection.mask_hash, "rules_version": protection.rules_version,
-         "passes": protection.passes}, indent=2, sort_keys=True), encoding="utf-8"))
+    recover(folder)  # temporary files of workers killed while writing
+    store(table, meta, protection)
     return protection
 
 
-def _atomic_write(path: Path, write) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=path.suffix)
-    os.close(fd)
+def _load(table: Path, meta: Path, rules: Rules) -> Protection | None:
+    """The cached protection when both files match their SHA-256 and each other; else ``None``.
+
+    A damaged or modified entry is discarded with a warning (it is then rebuilt):
+    a mask decides what is published, it is never used unchecked.
+    """
     try:
-        write(tmp)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+        raw_cells, raw_info = cc.read_checked(table), cc.read_checked(meta)
+        if raw_cells is None and raw_info is None:
+            return None
+        if raw_cells is None or raw_info is None:
+            raise cc.DamagedCache("entrée incomplète")
+        return _decode(raw_cells, raw_info, rules)
+    except cc.DamagedCache as exc:
+        reason = str(exc)
+    except Exception as exc:  # noqa: BLE001 - any file that does not decode is a damaged cache entry
+        reason = f"illisible ({type(exc).__name__})"
+    cc.warn("masque du secret statistique", table, reason)
+    cc.discard(table, meta)
+    return None
+
+
+def _decode(raw_cells: bytes, raw_info: bytes, rules: Rules) -> Protection:
+    cells = pd.read_parquet(io.BytesIO(raw_cells))
+    info = json.loads(raw_info.decode("utf-8"))
+    if list(cells.columns) != CELL_KEY + ["value", "status"] or not isinstance(info, dict):
+        raise cc.DamagedCache("colonnes inattendues")
+    cells["zone_code"] = cells["zone_code"].astype(str)
+    if mask_hash(cells) != info.get("mask_hash") or info.get("rules_version") != rules.version:
+        raise cc.DamagedCache("empreinte du masque différente de celle enregistrée")
+    if not isinstance(info.get("passes"), dict):
+        raise cc.DamagedCache("métadonnées illisibles")
+    return Protection(cells, info["passes"], info["rules_version"], info["mask_hash"])
+
+
+def store(table: Path, meta: Path, protection: Protection) -> None:
+    """Write a protection and its metadata, each with its SHA-256 sidecar."""
+    buffer = io.BytesIO()
+    protection.cells.to_parquet(buffer, index=False)
+    cc.write_checked(table, buffer.getvalue())
+    cc.write_checked(meta, json.dumps(
+        {"mask_hash": protection.mask_hash, "rules_version": protection.rules_version,
+         "passes": protection.passes}, indent=2, sort_keys=True).encode("utf-8"))

@@ -104,6 +104,11 @@ def qf_band_measure(label: str) -> str | None:
 CATEGORY_PARSERS = {"rsa_type": rsa_type_measure, "qf_400": qf_band_measure}
 
 
+def unit_of(column: str) -> str:
+    """``indmtt_*`` columns hold amounts in euros; the others count foyers or persons."""
+    return "euro" if column.startswith("indmtt_") else "count"
+
+
 def level_and_code_column(header: tuple[str, ...]) -> tuple[str, str | None]:
     for column, level in GEO_COLUMNS.items():
         if column in header:
@@ -127,7 +132,7 @@ def schema(source: Text, geography: Geography, measures: list[str]) -> pa.DataFr
         columns[category] = pa.Column(str, checks=pa.Check(
             lambda s: s.map(parse).notna(), error=f"modalité de '{category}' non reconnue"))
     for m in measures:
-        columns[m] = pa.Column(str, checks=reading.count_checks())
+        columns[m] = pa.Column(str)  # values: reading.number_problems
     keys = [DATE_COLUMN] + ([code_column] if code_column else []) + ([category] if category else [])
     return pa.DataFrameSchema(columns, unique=keys, report_duplicates="all")
 
@@ -156,6 +161,9 @@ def read(source: Text, geography: Geography) -> SourceRows:
                                 "dans l'en-tête", line=1))
     text = Text(source.path, source.text, source.separator, header)
     problems += reading.validate(frame, schema(text, geography, measure_cols), source.name, header)
+    for column in measure_cols:
+        problems += reading.number_problems(frame, column, source.name, unit_of(column))
+    problems.sort(key=lambda p: (p.line or 0, p.field or ""))
     reading.raise_if(problems)
     frame, month_notes = december_rows(frame, source.name)
     notes += month_notes

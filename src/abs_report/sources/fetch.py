@@ -115,6 +115,9 @@ def cell(value) -> str:
         return ""
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
+    if isinstance(value, float) and abs(value) < 1e15:
+        # Euros to the cent: the import refuses more decimals (1.260 could be a thousands separator).
+        return f"{value:.2f}"
     return str(value)
 
 

@@ -10,12 +10,12 @@ was.
 from __future__ import annotations
 
 import shutil
-import tempfile
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from ..atomic import publish_folder, scratch_folder
 from ..errors import InputError, Problem
 from ..geography import Geography, load_geography
 from ..observations import DataError, Dataset, DatasetMeta, InputFile, assemble, save
@@ -293,8 +293,7 @@ def partial_zones(geography: Geography, covered: set[str], levels) -> set[tuple[
 
 def write_atomically(dataset: Dataset, into: Path, notes: list[str], sources: list[Path]) -> None:
     """Build the folder beside ``into`` and rename it into place (the old one stays on failure)."""
-    into.parent.mkdir(parents=True, exist_ok=True)
-    scratch = Path(tempfile.mkdtemp(prefix=f".{into.name}.", suffix=".tmp", dir=into.parent))
+    scratch = scratch_folder(into)  # named after this process: the next run removes it after a kill
     try:
         save(dataset, scratch)
         (scratch / NOTES_FILE).write_text("".join(f"- {n}\n" for n in notes), encoding="utf-8")
@@ -309,18 +308,5 @@ def write_atomically(dataset: Dataset, into: Path, notes: list[str], sources: li
 
 
 def swap_into_place(scratch: Path, into: Path) -> None:
-    if not into.exists():
-        scratch.rename(into)
-        return
-    if into.is_dir() and not any(into.iterdir()):
-        into.rmdir()
-        scratch.rename(into)
-        return
-    old = scratch.with_name(scratch.name[:-4] + ".old")
-    into.rename(old)
-    try:
-        scratch.rename(into)
-    except BaseException:
-        old.rename(into)
-        raise
-    shutil.rmtree(old, ignore_errors=True)
+    """Replace ``into`` by ``scratch`` in one step (see :func:`abs_report.atomic.publish_folder`)."""
+    publish_folder(scratch, into)

@@ -118,7 +118,7 @@ def schema(level: str, code_column: str, measure_cols: list[str], has_date: bool
            geography: Geography) -> pa.DataFrameSchema:
     columns = {code_column: pa.Column(str, checks=reading.zone_code_checks(level, geography))}
     for m in measure_cols:
-        columns[m] = pa.Column(str, checks=reading.count_checks())
+        columns[m] = pa.Column(str)  # values: reading.number_problems
     if has_date:
         columns[DATE_COLUMN] = pa.Column(str, checks=[
             pa.Check(lambda s: year_from_dtref(s).notna(), error="date de référence illisible "
@@ -153,8 +153,10 @@ def read(source: Text, geography: Geography) -> SourceRows:
     has_date = DATE_COLUMN in header
     problems += reading.validate(frame, schema(level, code_column, measure_cols, has_date, geography),
                                  source.name, header)
+    for column in measure_cols:
+        problems += reading.number_problems(frame, column, source.name)
     years, year_problems = file_years(frame, source, has_date)
-    reading.raise_if(problems + year_problems)
+    reading.raise_if(sorted(problems, key=lambda p: (p.line or 0, p.field or "")) + year_problems)
     measures = {c: COLUMN_MEASURES[c] for c in measure_cols}
     rows = reading.melt(frame, level, frame[code_column], years, measures)
     return SourceRows(source.name, "legacy", rows, notes, None)

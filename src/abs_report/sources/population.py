@@ -43,10 +43,11 @@ def read(source: Text, geography: Geography) -> tuple[pd.Series, list[str]]:
     pop = population_column(header) or "pmun"
     schema = pa.DataFrameSchema({
         code: pa.Column(str, checks=reading.commune_code_checks(geography)),
-        pop: pa.Column(str, checks=[*reading.count_checks(),
-                                    pa.Check(lambda s: s != "", error="population manquante")]),
+        pop: pa.Column(str, checks=pa.Check(lambda s: s != "", error="population manquante")),
     }, unique=[code], report_duplicates="all")
-    reading.raise_if(reading.validate(frame, schema, source.name, header))
+    problems = reading.validate(frame, schema, source.name, header)
+    problems += reading.number_problems(frame, pop, source.name)
+    reading.raise_if(sorted(problems, key=lambda p: (p.line or 0, p.field or "")))
     codes = frame[code].map(geography.current_commune_code)
     values = reading.to_number(frame[pop])
     merged = codes[codes != frame[code]]

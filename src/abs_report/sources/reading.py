@@ -14,6 +14,7 @@ numbering never drifts).
 
 from __future__ import annotations
 
+import csv
 import difflib
 import io
 import re
@@ -27,6 +28,7 @@ from pandera.errors import SchemaErrors
 
 from ..errors import InputError, Problem
 from ..geography import Geography
+from ..paths import checked_input_file
 
 MIN_YEAR = 2000
 """Oldest year accepted: data.caf.fr series start in the late 2000s."""
@@ -37,7 +39,6 @@ SEPARATOR_NAMES = {";": "';'", ",": "','", "\t": "tabulation"}
 
 COMMUNE_CODE = re.compile(r"^(?:\d{5}|2[AB]\d{3})$")
 IRIS_CODE = re.compile(r"^(?:\d{5}|2[AB]\d{3})\d{4}$")
-NUMBER = re.compile(r"^-?\d+(?:[.,]\d+)?$")
 
 
 def max_year() -> int:
@@ -76,6 +77,7 @@ class Text:
 
 def decode(path: Path) -> str:
     """The file as text: UTF-8 with or without BOM, else a problem naming the line."""
+    checked_input_file(path, "fichier de données")  # /dev/zero would be read for ever
     try:
         raw = path.read_bytes()
     except OSError as exc:
@@ -121,8 +123,53 @@ def require_separator(source: Text, allowed: tuple[str, ...], what: str) -> None
             value=source.separator.join(source.header)[:120]))
 
 
+def field_count_problems(source: Text) -> list[Problem]:
+    """Rows whose number of fields differs from the header's.
+
+    pandas fills a short row with blanks (read as unknown values) and, when
+    every row is one field longer, silently takes the first column as the index:
+    both shift figures into the wrong columns. Blank lines are allowed.
+    """
+    reader = csv.reader(io.StringIO(source.text, newline=""), delimiter=source.separator,
+                        skipinitialspace=True)
+    expected, problems, line = None, [], 1
+    try:
+        for fields in reader:
+            if expected is None:
+                expected = len(fields)
+            elif len(fields) > 1 or (fields and fields[0].strip()):
+                if len(fields) != expected:
+                    problems.append(_width_problem(source, line, fields, expected))
+            line = reader.line_num + 1
+    except csv.Error:
+        return problems  # an unclosed quote: pandas names it below
+    return problems
+
+
+def _width_problem(source: Text, line: int, fields: list[str], expected: int) -> Problem:
+    shown = source.separator.join(fields)
+    value = shown if len(shown) <= 120 else shown[:117] + "..."
+    if len(fields) < expected:
+        missing = source.header[len(fields)] if len(fields) < len(source.header) else None
+        return Problem(source.name, f"ligne trop courte : {_fields(len(fields))} au lieu des {expected} "
+                       "de l'en-tête (colonne manquante, ou séparateur oublié)", line=line, field=missing,
+                       value=value)
+    hint = " ; un effectif s'écrit sans séparateur de milliers (1260, pas 1,260)" if source.separator == "," else ""
+    return Problem(source.name, f"ligne trop longue : {_fields(len(fields))} au lieu des {expected} de "
+                   f"l'en-tête (séparateur {SEPARATOR_NAMES[source.separator]} dans une valeur non "
+                   f"entre guillemets ?){hint}", line=line, value=value)
+
+
+def _fields(n: int) -> str:
+    return f"{n} champ" + ("s" if n > 1 else "")
+
+
 def read_csv(source: Text) -> pd.DataFrame:
-    """Every cell as text ("" when blank); index = line number in the file."""
+    """Every cell as text ("" when blank); index = line number in the file.
+
+    Raises :class:`InputError` naming every row whose width differs from the header's.
+    """
+    raise_if(field_count_problems(source))
     try:
         frame = pd.read_csv(io.StringIO(source.text), sep=source.separator, dtype=str,
                             keep_default_na=False, na_filter=False, skip_blank_lines=False,
@@ -146,33 +193,65 @@ def read_csv(source: Text) -> pd.DataFrame:
 
 # --- value parsing -------------------------------------------------------------
 
+MAX_COUNT = 100_000_000
+"""Largest count accepted: more than the population of France (a count above it is a misread)."""
+MAX_AMOUNT = 10 ** 12
+"""Largest amount accepted, in euros (a month of a benefit for all France is about 10^9)."""
+COUNT = re.compile(r"^\d+$")
+AMOUNT = re.compile(r"^\d+(?:\.\d{1,2})?$")
+"""Euros may have cents after a point; ``1.260`` (three decimals) could be a thousands separator."""
+
+
 def to_number(values: pd.Series) -> pd.Series:
-    """Text cells as floats; blank is NaN (unknown), a decimal comma is accepted."""
-    return pd.to_numeric(values.str.replace(",", ".", regex=False).replace("", None), errors="coerce")
+    """Text cells already checked by :func:`number_problems` as floats; blank is NaN (unknown)."""
+    return pd.to_numeric(values.replace("", None), errors="coerce")
 
 
-def is_number_or_blank(values: pd.Series) -> pd.Series:
-    return (values == "") | values.str.match(NUMBER)
+def number_problem(text: str, unit: str) -> str | None:
+    """Why ``text`` is not a valid cell of ``unit`` (``count`` or ``euro``); None when it is.
+
+    A blank cell is valid (unknown). Counts are integers written with digits
+    only: a separator (``1,260``, ``1.260``, ``1 260``) is ambiguous between
+    thousands and decimals, and an exponent, ``inf`` or ``NaN`` text is never
+    an export of a count. Nothing is guessed.
+    """
+    if text == "":
+        return None
+    if text.startswith("-"):
+        return NEGATIVE
+    pattern, limit = (AMOUNT, MAX_AMOUNT) if unit == "euro" else (COUNT, MAX_COUNT)
+    if not pattern.match(text):
+        return AMOUNT_TEXT if unit == "euro" else NUMERIC
+    if float(text) > limit:
+        return f"nombre démesuré (au plus {limit:,} attendu) : valeur mal lue ?".replace(",", "\u202f")
+    return None
 
 
-def is_not_negative(values: pd.Series) -> pd.Series:
-    number = to_number(values)
-    return number.isna() | (number >= 0)
+def number_problems(frame: pd.DataFrame, column: str, file: str, units: pd.Series | str = "count") -> list[Problem]:
+    """One problem per bad cell of ``column`` (line = the frame's index), naming its value."""
+    if column not in frame.columns:
+        return []  # a missing column is reported by the schema
+    values = frame[column]
+    units = pd.Series(units, index=frame.index) if isinstance(units, str) else units
+    problems = []
+    for line, text, unit in zip(frame.index, values, units):
+        why = number_problem(text, unit)
+        if why:
+            problems.append(Problem(file, why, line=int(line), field=column, value=text))
+    return problems
 
 
 # --- pandera checks ---------------------------------------------------------------
 
-NUMERIC = "valeur non numérique (nombre attendu, ou cellule vide si inconnu)"
-NEGATIVE = "nombre négatif"
+NUMERIC = ("valeur non numérique ou non entière : un effectif s'écrit en chiffres seuls, sans séparateur "
+           "de milliers, décimale ni exposant (ex. 1260) ; cellule vide si inconnu")
+AMOUNT_TEXT = ("montant mal écrit : des chiffres, au plus deux décimales après un point (ex. 1260.50), sans "
+               "séparateur de milliers ni exposant ; cellule vide si inconnu")
+NEGATIVE = "nombre négatif : un effectif ou un montant est positif ou nul"
 NOT_A_CODE = "code commune mal formé (5 caractères attendus, ex. 01001 ou 2A004)"
 LOST_ZERO = "code commune à 4 chiffres : zéro initial perdu (tableur ?) ; écrivez-le sur 5 caractères"
 UNKNOWN_COMMUNE = "commune inconnue du Code officiel géographique (ni code actuel ni ancien code)"
 YEAR_RANGE = f"année hors de la plage acceptée ({MIN_YEAR} à l'année en cours)"
-
-
-def count_checks() -> list[pa.Check]:
-    """A measure cell: blank (unknown) or a non-negative number."""
-    return [pa.Check(is_number_or_blank, error=NUMERIC), pa.Check(is_not_negative, error=NEGATIVE)]
 
 
 def commune_code_checks(geography: Geography) -> list[pa.Check]:

@@ -34,6 +34,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .. import checked_cache as cc
 from .. import observations
 from ..catalogue import base_measures
 from ..geography import Geography, load_geography
@@ -190,12 +191,47 @@ def simulate_wide(geography: Geography, years=YEARS, seed: int = SEED) -> pd.Dat
     return _wide_frame(units, years, _simulate(units, years, rng))
 
 
+DEMO_FILES = ("observations.parquet", "dataset.json")
+
+_VERIFIED: set[tuple] = set()
+"""Demo files this process has checked (path, inode, size, mtime): hashed once, not once a report."""
+
+
 def demo_folder(cache: Path | None = None) -> Path:
-    """The cached demonstration dataset folder, generated on first use."""
+    """The cached demonstration dataset folder, generated on first use.
+
+    Its files are checked against the SHA-256 recorded when they were written
+    (:mod:`abs_report.checked_cache`); a damaged or modified folder is discarded
+    with a warning and generated again.
+    """
     folder = Path(cache or cache_dir()) / f"demo-v{GENERATOR_VERSION}"
-    if not (folder / "dataset.json").exists():
-        _write_atomically(generate(load_geography()), folder)
+    if os.path.lexists(folder):
+        try:
+            _check(folder)
+            return folder
+        except cc.DamagedCache as exc:
+            cc.warn("jeu de données de démonstration", folder, str(exc))
+            cc.discard(folder)
+    _write_atomically(generate(load_geography()), folder)
     return folder
+
+
+def _check(folder: Path) -> None:
+    """:class:`~abs_report.checked_cache.DamagedCache` unless every demo file matches its sidecar."""
+    if not folder.is_dir():
+        raise cc.DamagedCache("pas un dossier")
+    for name in DEMO_FILES:
+        path = folder / name
+        try:
+            stat = path.stat()
+        except OSError:
+            raise cc.DamagedCache(f"{name} absent") from None
+        seen = (str(path), stat.st_ino, stat.st_size, stat.st_mtime_ns, cc.sidecar(path).stat().st_mtime_ns
+                if cc.sidecar(path).exists() else None)
+        if seen in _VERIFIED:
+            continue
+        cc.check_file(path)
+        _VERIFIED.add(seen)
 
 
 def demo_dataset(cache: Path | None = None, departements=None) -> Dataset:
@@ -229,6 +265,8 @@ def _write_atomically(dataset: Dataset, folder: Path) -> None:
     scratch = Path(tempfile.mkdtemp(prefix=f".{folder.name}-", dir=folder.parent))
     try:
         observations.save(dataset, scratch)
+        for name in DEMO_FILES:
+            cc.write_sidecar(scratch / name, cc.sha256_of(scratch / name))
         try:
             os.rename(scratch, folder)
         except OSError:

@@ -29,6 +29,7 @@ from ..catalogue import MEASURES, RELATIONS
 from ..errors import InputError, Problem
 from ..geography import Geography
 from ..observations import SOURCE_LEVELS
+from ..paths import checked_input_file
 from . import reading
 from .reading import SourceRows, Text
 
@@ -61,6 +62,7 @@ def load_mapping(path: Path | None) -> Mapping:
     if path is None:
         return Mapping()
     name = str(path)
+    checked_input_file(Path(path), "fichier de correspondance")
     try:
         raw = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
@@ -108,7 +110,7 @@ def schema(geography: Geography, has_category: bool) -> pa.DataFrameSchema:
         "zone_code": pa.Column(str),
         "year": pa.Column(str, checks=reading.year_checks()),
         "measure": pa.Column(str, checks=measure_ok),
-        "value": pa.Column(str, checks=reading.count_checks()),
+        "value": pa.Column(str),  # checked by value_problems: the unit depends on the measure
     }
     keys = ["zone_level", "zone_code", "year", "measure"] + (["category"] if has_category else [])
     checks = []
@@ -116,6 +118,14 @@ def schema(geography: Geography, has_category: bool) -> pa.DataFrameSchema:
         checks.append(pa.Check(category_ok, error="modalité qui n'est pas une partie de la mesure "
                                "(voir docs/DATA.md)"))
     return pa.DataFrameSchema(columns, checks=checks, unique=keys, report_duplicates="all")
+
+
+def value_problems(frame: pd.DataFrame, file: str) -> list[Problem]:
+    """Each value checked as its measure's unit: an integer count, or euros with cents."""
+    if "measure" not in frame.columns:
+        return reading.number_problems(frame, "value", file)
+    units = frame["measure"].map(lambda m: MEASURES[m].unit if m in MEASURES else "count")
+    return reading.number_problems(frame, "value", file, units)
 
 
 def category_ok(frame: pd.DataFrame) -> pd.Series:
@@ -159,6 +169,7 @@ def read(source: Text, geography: Geography, mapping: Mapping | None = None) -> 
     has_category = "category" in header
     problems = reading.validate(frame, schema(geography, has_category), source.name, header)
     problems = [category_cell(p, frame) for p in problems]
+    problems += value_problems(frame, source.name)
     if {"zone_level", "zone_code"} <= set(header):
         problems += code_problems(frame, geography, source.name)
     reading.raise_if(sorted(problems, key=lambda p: (p.line or 0, p.field or "")))
