@@ -27,8 +27,6 @@ the small groups it finds in practice).
 
 from __future__ import annotations
 
-import os
-import tempfile
 from functools import lru_cache
 from pathlib import Path
 from types import SimpleNamespace
@@ -199,17 +197,12 @@ def parameter_text(proposal: AggregationProposal, year: int, data: str) -> str:
 
 
 def write_new(path: Path, text: str, force: bool) -> None:
-    """Write ``text`` to the user's ``path``; an existing file is replaced only with ``force``."""
+    """Write ``text`` to the user's ``path`` atomically; an existing file is replaced only with ``force``."""
+    from .atomic import write_file
+
     if path.exists() and not force:
         raise InputError(Problem(str(path), "le fichier existe déjà : ajoutez --force pour le remplacer"))
     if path.exists() and not path.is_file():
         raise InputError(Problem(str(path), "n'est pas un fichier ordinaire"))
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_file(path, text)
