@@ -62,6 +62,7 @@ def _timed_cpu(command: list[str], **kwargs) -> tuple[float, float]:
 def prepare_all(codes: list[str], outputs: Path):
     """Cut the dataset and protect every year once (cached), untimed for both paths."""
     from abs_report import batch
+    from abs_report.batch.data import job_params, protection_for
     from abs_report.geography import load_geography
     from abs_report.pipeline import prepare
 
@@ -70,8 +71,8 @@ def prepare_all(codes: list[str], outputs: Path):
     batch.prewarm(jobs)
     prepared = {}
     for job in jobs:
-        params, dataset = batch.job_params(job, geography)
-        prepared[job.code] = prepare(params, dataset, geography, protect=batch.protection_for)
+        params, dataset = job_params(job, geography)
+        prepared[job.code] = prepare(params, dataset, geography, protect=protection_for)
     return prepared
 
 
@@ -112,11 +113,11 @@ def _check_markdown(notebook: Path) -> None:
 
     import nbformat
 
-    from abs_report import render
+    from abs_report.render import markdown
 
-    clean = render.presentable_notebook(nbformat.read(notebook, as_version=4), Path(tempfile.mkdtemp()))
-    ours = re.sub(r"\n{3,}", "\n\n", render._cells_markdown(clean)).strip() + "\n"
-    if ours != render._nbconvert_markdown(clean):
+    clean = markdown.presentable_notebook(nbformat.read(notebook, as_version=4), Path(tempfile.mkdtemp()))
+    ours = re.sub(r"\n{3,}", "\n\n", markdown._cells_markdown(clean)).strip() + "\n"
+    if ours != markdown._nbconvert_markdown(clean):
         raise SystemExit(f"Markdown différent de celui de nbconvert : {notebook}")
 
 

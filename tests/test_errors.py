@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import errno
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -140,7 +141,8 @@ def test_a_pandoc_failure_ends_in_a_french_message_and_status_3(small, monkeypat
     broken = tmp_path / "pandoc"
     broken.write_text("#!/bin/sh\necho 'pandoc: out of memory' >&2\nexit 83\n")
     broken.chmod(0o755)
-    monkeypatch.setattr(render, "PANDOC", render.PandocProcess())
+    # pandoc_editions sends its request to the process named in its own module.
+    monkeypatch.setattr(render.pandoc, "PANDOC", render.PandocProcess())
     monkeypatch.setattr(pypandoc, "get_pandoc_path", lambda: str(broken))
     status, err, report = _render(small, capsys)
     _assert_failed_build(status, err, report, "pandoc")
@@ -151,11 +153,14 @@ def test_a_typst_failure_ends_in_a_french_message_and_status_3(small, monkeypatc
     from abs_report import render
 
     template = tmp_path / "report.typ"
-    template.write_text(render.TYPST_TEMPLATE.read_text(encoding="utf-8") + "\n#let broken = (\n",
+    template.write_text(render.typst_pdf.TYPST_TEMPLATE.read_text(encoding="utf-8") + "\n#let broken = (\n",
                         encoding="utf-8")
-    monkeypatch.setattr(render, "TYPST_TEMPLATE", template)
+    monkeypatch.setattr(render.typst_pdf, "TYPST_TEMPLATE", template)
     status, err, report = _render(small, capsys, formats=("pdf",))
     _assert_failed_build(status, err, report, "Typst")
+    # The Typst source it names is there to read, although the build's scratch folder is gone.
+    kept = Path(re.search(r"Fichier intermédiaire conservé : (\S+)", err).group(1))
+    assert kept.is_file() and kept.name == "report.typ" and "#let broken" in kept.read_text(encoding="utf-8")
 
 
 def _suicidal_notebook(path: Path) -> Path:
@@ -264,7 +269,7 @@ def test_broken_pipe_exits_quietly(tmp_path):
 def test_a_batch_retries_dead_kernels_and_timeouts_by_type_never_by_message():
     from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
-    from abs_report.batch import _retryable
+    from abs_report.batch.worker import _retryable
     from abs_report.execute import ExecutionError, KernelLost
     from abs_report.kernels import KernelStartError
 

@@ -187,7 +187,7 @@ def _alive(pid: int) -> bool:
         return False
 
 
-def _sleeping_protect(params, dataset, geography, year):
+def _sleeping_protect(params, dataset, geography, year, cache=None):
     Path(os.environ["FAULTS_PIDS"], str(os.getpid())).touch()
     time.sleep(120)
 

@@ -278,11 +278,11 @@ def test_both_editions_from_one_parse_equal_each_edition_alone(notebook, tmp_pat
 
 
 def test_typst_failure_names_intermediate_file(notebook, tmp_path, monkeypatch):
-    import abs_report.render as module
+    from abs_report.render import typst_pdf
 
     template = tmp_path / "broken.typ"
     template.write_text("#let x = (\n$body$\n", encoding="utf-8")
-    monkeypatch.setattr(module, "TYPST_TEMPLATE", template)
+    monkeypatch.setattr(typst_pdf, "TYPST_TEMPLATE", template)
     with pytest.raises(RenderError) as raised:
         render(notebook, tmp_path, metadata(), formats=("pdf",))
     assert raised.value.intermediate == tmp_path / "report.typ"

@@ -439,7 +439,7 @@ def test_a_forged_dataset_folder_is_refused_with_exit_2(pristine_dataset, tmp_pa
 
 def test_a_batch_cut_is_stored_without_pickle_and_rebuilt_when_damaged(geography, tmp_path, monkeypatch, capsys,
                                                                        pristine_dataset):
-    from abs_report import batch
+    from abs_report.batch import data as batch
     from abs_report.dataref import DataRef
     from abs_report.observations import load
 

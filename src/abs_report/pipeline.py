@@ -369,7 +369,11 @@ def build_report(prepared: Prepared, scratch: Path, *, renderer: str = "builtin"
     work = scratch / ".render"
     work.mkdir()
     formats = tuple(params.formats)
-    produced = render.render(notebook, work, render_metadata(prepared, edition), formats, renderer)
+    try:
+        produced = render.render(notebook, work, render_metadata(prepared, edition), formats, renderer)
+    except render.RenderError as exc:
+        exc.keep()  # the scratch folder goes with the failed build: the copy is what the message names
+        raise
     for fmt_name, path in produced.items():
         shutil.move(str(path), scratch / f"report.{fmt_name}")
     shutil.rmtree(work)
