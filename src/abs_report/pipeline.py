@@ -282,7 +282,22 @@ def prepare(params: ReportParams, dataset: Dataset, geography: Geography, protec
     published = pub.build(SPECS, params.zones, params.year, cells, years=years,
                           iris=iris_of(params, dataset), communes=communes)
     context = build_context(params, dataset, geography, protection, published, communes)
+    context = with_proposal(context, params, published, protection, geography)
     return Prepared(params, dataset, protection, published, context)
+
+
+def with_proposal(context: ReportContext, params: ReportParams, published: pd.DataFrame, protection,
+                  geography: Geography) -> ReportContext:
+    """A commune shown as a short fiche carries the aggregation its fiche proposes (published figures only)."""
+    from dataclasses import replace
+
+    from .aggregation import propose
+    from .figures.fit import is_fiche
+    from .figures.lookup import PublishedIndex
+
+    if params.territory.level != "commune" or not is_fiche(context, PublishedIndex(published, params.year)):
+        return context
+    return replace(context, proposal=propose(params.territory.code, protection.cells, geography))
 
 
 def render_metadata(prepared: Prepared, edition: dt.date) -> dict:

@@ -7,6 +7,7 @@ explains the ``s`` and ``nd`` it shows.
 
 from __future__ import annotations
 
+from .. import formatting as fmt
 from ..catalogue import label
 from ..context import ReportContext
 from ..tables import SHORT_LABELS, TableSpec
@@ -18,26 +19,30 @@ Table = tuple[list[str], list[str]]
 """Markdown lines of a table, and the cells it prints."""
 
 
-def zones_table(spec: TableSpec, ctx: ReportContext, rows: PublishedIndex) -> Table:
-    """Items in rows, the territory and each comparison zone in columns."""
-    header = "| | " + " | ".join(md(z.name) for z in ctx.zones) + " |"
-    lines, cells = [header, "|:---|" + "---:|" * len(ctx.zones)], []
+def zones_table(spec: TableSpec, ctx: ReportContext, rows: PublishedIndex, zones=None) -> Table:
+    """Items in rows, the territory and each comparison zone (``zones``, default all) in columns."""
+    zones = ctx.zones if zones is None else zones
+    header = "| | " + " | ".join(md(z.name) for z in zones) + " |"
+    lines, cells = [header, "|:---|" + "---:|" * len(zones)], []
     for item in spec.items:
-        values = [rows.text(spec.id, z, item) for z in ctx.zones]
+        values = [rows.text(spec.id, z, item) for z in zones]
         cells += values
         lines.append(f"| {label(item)} | " + " | ".join(values) + " |")
     return lines, cells
 
 
-def evolution_table(spec: TableSpec, ctx: ReportContext, rows: PublishedIndex) -> Table:
-    """One line per item and zone: first year, last year and evolution rate."""
+def evolution_table(spec: TableSpec, ctx: ReportContext, rows: PublishedIndex, zones=None) -> Table:
+    """One line per item and zone (``zones``, default all): first year, last year and evolution rate."""
+    zones = ctx.zones if zones is None else zones
     first, last = ctx.years[0], ctx.year
     lines = [f"| | | {first} | {last} | Évolution |", "|:---|:---|---:|---:|---:|"]
     cells = []
     for item in spec.items:
-        for i, z in enumerate(ctx.zones):
+        for i, z in enumerate(zones):
             values = [rows.text(spec.id, z, item, first), rows.text(spec.id, z, item, last),
                       rows.text(spec.id, z, f"evolution_{item}", last, signed=True)]
+            if i and all(v == fmt.MISSING for v in values):
+                continue  # a comparison zone the source has nothing on for this item: no line of nd
             cells += values
             name = label(item) if i == 0 else ""
             lines.append(f"| {name} | {md(z.name)} | " + " | ".join(values) + " |")
