@@ -68,6 +68,23 @@ def test_executed_notebook_shows_each_chapter_in_its_own_cell(report):
         assert markdown.startswith(f"# {CHAPTER_TITLES[chapter]}"), chapter
 
 
+def test_quartiers_named_and_mapped(pdf_pages, report):
+    """IRIS by their names (the packaged INSEE names), maps with their captions and credits."""
+    import json
+
+    text = _flat(" ".join(pdf_pages))
+    for name in ("Arlequin (0604)", "Mistral (0309)", "Village Olympique Sud (0610)"):
+        assert name in text, name
+    assert "Carte : localisation du territoire" in text
+    assert "Carte : part des foyers au RSA par IRIS" in text
+    assert "Fond de carte : IGN – INSEE, contours IRIS 2020 ; QPV : ANCT" in text
+    html = (report / "report.html").read_text(encoding="utf-8")
+    assert "Arlequin (0604)" in html and "Carte : localisation du territoire" in html
+    geometry = json.loads((report / "manifest.json").read_text(encoding="utf-8"))["reproducible"]["geometry"]
+    assert geometry["crs"] == "EPSG:2154"
+    assert any(s["title"] == "CONTOURS-IRIS" and s["vintage"] == "édition 2020" for s in geometry["sources"])
+
+
 def test_pdf_reads_as_a_report(pdf_pages):
     text = _flat(" ".join(pdf_pages))
     assert 8 <= len(pdf_pages) <= 60
@@ -209,7 +226,7 @@ def test_no_number_in_the_pdf_is_missing_from_published_csv(published, pdf_pages
     start = body.index("1 Synthèse", body.index("1 Synthèse") + 1)   # the chapter, not its TOC line
     body = body[start:body.rindex("Sources, méthode et secret statistique")]
     body = re.sub(r"(?m)^\d+(\.\d+)? (?=[A-ZÉ])", " ", body)       # chapter numbers
-    body = re.sub(r"(?m)^\d{4}(?= )", " ", body)                  # IRIS named by their code
+    body = re.sub(r"\((\s*)\d{4}\)", " ", body)                     # an IRIS's code beside its name
     body = re.sub(r"[ \t]*\n[ \t]*", " ", body)                    # lines wrap anywhere
     body = re.sub(r"(Tableau|Figure)\s\d+", " ", body)            # \s: pandoc may put a no-break space
     body = re.sub(r"\d+\s/\s\d+", " ", body)                     # page n / N

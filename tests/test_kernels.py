@@ -78,10 +78,16 @@ def test_warm_imports_start_no_thread():
     import sys
 
     code = ("import importlib, threading\n"
-            "from abs_report.kernels import WARM_IMPORTS\n"
+            "from abs_report.kernels import WARM_CALLS, WARM_IMPORTS\n"
             "for name in WARM_IMPORTS:\n"
             "    importlib.import_module(name)\n"
-            "    assert threading.active_count() == 1, name\n")
+            "    assert threading.active_count() == 1, name\n"
+            "for call in WARM_CALLS:\n"
+            "    module, function = call.split(':')\n"
+            "    getattr(importlib.import_module(module), function)()\n"
+            "    assert threading.active_count() == 1, call\n"
+            "import sys\n"
+            "assert 'mapclassify' in sys.modules\n")
     completed = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     assert completed.returncode == 0, completed.stderr
 

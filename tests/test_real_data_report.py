@@ -53,6 +53,6 @@ def test_missing_measures_say_so(real_report):
     assert (family["status"] == "missing").all()
     text = " ".join(p.extract_text() for p in pypdf.PdfReader(real_report / "report.pdf").pages)
     text = re.sub(r"\s+", " ", text)
-    assert "Donnée non disponible dans la source" in text
+    assert "Ce que la source ne fournit pas" in text  # said once, not under every table
     assert "arrondis à 5" in text
     assert "Données fictives" not in text

@@ -49,3 +49,13 @@ def test_every_chapter_in_pdf_and_html(level_report):
 def test_quartiers_chapter_explains_its_absence(level_report):
     level, _, _, pdf, _ = level_report
     assert "pas de découpage en quartiers" in pdf, level
+
+
+def test_maps_of_the_communes(level_report):
+    level, _, _, pdf, html = level_report
+    for caption in ("Carte : localisation du territoire", "Carte : taux de couverture par commune",
+                    "Carte : part des foyers au RSA par commune",
+                    "Carte : part des foyers aidés pour le logement par commune"):
+        assert caption in pdf, (level, caption)
+        assert caption in html, (level, caption)
+    assert "Fond de carte : IGN – INSEE" in pdf

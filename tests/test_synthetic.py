@@ -163,17 +163,29 @@ def test_children_plausible_against_families(table):
 
 # --- IRIS -------------------------------------------------------------------------------
 
-def test_iris_only_in_large_communes(table):
+def test_iris_only_in_large_communes_outside_isere(table):
     pop = load_geography().communes["population"]
     codes = table.xs("iris", level="zone_level").index.get_level_values("zone_code").unique()
+    codes = codes[~codes.str.startswith(synthetic.REAL_IRIS_DEPARTEMENT)]
     assert (codes.str.len() == 9).all()
     parents = pd.Series(codes.str[:5]).value_counts()
-    large = pop[pop >= synthetic.IRIS_MIN_POPULATION]
+    large = pop[(pop >= synthetic.IRIS_MIN_POPULATION) & ~pop.index.str.startswith("38")]
     assert set(parents.index) == set(large.index)
     assert (parents >= 2).all()
     # About one IRIS per 2,000 to 2,500 inhabitants.
     assert 2_000 <= large.sum() / parents.sum() <= 2_500
-    assert "381850101" in set(codes)
+
+
+def test_isere_iris_are_insee_real_ones(table):
+    """In Isère the IRIS are the packaged INSEE IRIS of the communes that have a split (not type Z)."""
+    from abs_report.geometry import load_geometry
+
+    iris = load_geometry().iris
+    codes = table.xs("iris", level="zone_level").index.get_level_values("zone_code").unique()
+    assert set(codes[codes.str.startswith("38")]) == set(iris.index[iris["type"] != "Z"])
+    assert {"381850604", "381850309", "381850610"} <= set(codes)
+    communes = table.xs("commune", level="zone_level").index.get_level_values("zone_code")
+    assert "38548" in set(communes) and not any(c.startswith("38548") for c in codes)
 
 
 def test_iris_sum_exactly_to_their_commune(table):

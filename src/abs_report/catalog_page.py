@@ -3,7 +3,10 @@
 One row per report folder ``outputs/<zone_code>/<year>/`` holding a
 ``manifest.json``: territory, level, year and links to the PDF, the HTML and
 the workbook. A search box filters the rows as one types (inline JavaScript,
-accents and case ignored). The page refers to no external URL, so it can be
+accents and case ignored). The page opens with a map of the département
+(inline SVG, from the packaged contours) where each commune and EPCI that has a
+report is a link to it, its name and taux de couverture on hover (an SVG
+``<title>``: no script). The page refers to no external URL, so it can be
 opened from a disk, a shared folder or an archive.
 
 Names, codes and folders come from manifests and folders that others may have
@@ -22,6 +25,7 @@ import urllib.parse
 from dataclasses import dataclass
 from pathlib import Path
 
+from . import formatting as fmt
 from .atomic import write_file
 from .geography import LEVEL_LABELS, Geography, UnknownZone, load_geography
 from .untrusted import plain_text
@@ -96,6 +100,81 @@ def _href(folder: str, name: str) -> str:
     return html.escape(urllib.parse.quote(f"{folder}/{name}"))
 
 
+# --- the map -------------------------------------------------------------------------
+ATTRIBUTION_SHORT = "Fond de carte : IGN – INSEE, contours IRIS 2020."
+MAP_UNIT = 100.0
+"""Metres per SVG unit: vertices rounded to 100 m keep the page small (a screen map)."""
+
+
+def _svg_path(shape, ymax: float, xmin: float) -> str:
+    """A shape as SVG path data in map units (y downwards), consecutive equal points dropped."""
+    parts = []
+    for ring in shape.rings:
+        points = [(round((x - xmin) / MAP_UNIT), round((ymax - y) / MAP_UNIT)) for x, y in ring]
+        kept = [p for i, p in enumerate(points) if i == 0 or p != points[i - 1]]
+        if len(kept) >= 3:
+            # First point absolute, then differences: short numbers, a smaller page.
+            steps = " ".join(f"{x - px} {y - py}" for (px, py), (x, y) in zip(kept, kept[1:]))
+            parts.append(f"M{kept[0][0]} {kept[0][1]}l{steps}Z")
+    return "".join(parts)
+
+
+def key_rate(root: Path, entry: Entry) -> str | None:
+    """The territory's taux de couverture as its report printed it (``59,1 %``), from its published.csv."""
+    import csv
+
+    path = Path(root) / entry.folder / "published.csv"
+    try:
+        with path.open(encoding="utf-8", newline="") as handle:
+            for row in csv.DictReader(handle):
+                if (row.get("table_id"), row.get("zone_code"), row.get("measure"), row.get("status")) == (
+                        "T00_chiffres_cles", entry.code, "taux_couverture", "published"):
+                    return fmt.value(float(row["value"]), "percent")
+    except (OSError, ValueError, TypeError, csv.Error, UnicodeDecodeError):
+        return None
+    return None
+
+
+def _link(entry: Entry, shape, frame, rates: dict) -> str:
+    target = "report.html" if "report.html" in entry.files else (entry.files[0] if entry.files else "")
+    rate = rates.get(entry.folder)
+    hover = f"{entry.name} — taux de couverture : {rate}" if rate else entry.name
+    css = "c" if entry.level == "commune" else "e"
+    return (f'<a href="{_href(entry.folder, target)}" data-code="{_text(entry.code)}" class="{css}">'
+            f'<path d="{_svg_path(shape, *frame)}"><title>{_text(hover)}</title></path></a>')
+
+
+def map_svg(entries: list[Entry], rates: dict | None = None) -> str:
+    """The département's map: each commune and EPCI with a report (latest year) a link; '' without any."""
+    from .geometry import load_geometry
+
+    geometry = load_geometry()
+    communes, epcis, dep = geometry.communes, geometry.epci, geometry.departement
+    latest: dict[tuple[str, str], Entry] = {}
+    for entry in entries:  # sorted by year, newest first
+        latest.setdefault((entry.level, entry.code), entry)
+    shown = [e for (level, code), e in latest.items()
+             if e.files and ((level == "commune" and code in communes.index) or (level == "epci" and code in epcis.index))]
+    if not shown:
+        return ""
+    xmin, ymin, xmax, ymax = dep["shape"].iloc[0].bounds
+    frame = (ymax, xmin)
+    width, height = round((xmax - xmin) / MAP_UNIT), round((ymax - ymin) / MAP_UNIT)
+    rates = rates or {}
+    # EPCI first, communes above them: a click on a commune with a report opens the commune's.
+    layers = [_link(e, epcis.at[e.code, "shape"], frame, rates) for e in shown if e.level == "epci"]
+    layers += [_link(e, communes.at[e.code, "shape"], frame, rates) for e in shown if e.level == "commune"]
+    outline = "".join(_svg_path(s, *frame) for s in epcis["shape"])
+    name = _text(dep["name"].iloc[0])
+    return (f'<figure class="carte"><svg viewBox="0 0 {width} {height}" '
+            f'role="img" aria-labelledby="carte-titre"><title id="carte-titre">Carte des rapports : {name}. '
+            f'Chaque commune ou intercommunalité colorée ouvre son rapport.</title>'
+            f'<path class="fond" d="{_svg_path(dep["shape"].iloc[0], *frame)}"/>'
+            + "".join(layers) + f'<path class="limites" d="{outline}"/></svg>'
+            f'<figcaption>{name} : les territoires colorés ont un rapport ; survolez-les pour leur taux de '
+            f'couverture, cliquez pour l\'ouvrir. {html.escape(ATTRIBUTION_SHORT)}</figcaption></figure>')
+
+
 def _row(entry: Entry) -> str:
     # Each link names its report for a screen reader that lists links out of their row
     # ("PDF – Grenoble 2024", RGAA 6.1); the addition is hidden on screen only.
@@ -120,6 +199,12 @@ th{background:#f3f3f3}tbody th{background:none;font-weight:400}tr[hidden]{displa
 .note{color:#555;font-size:.9rem}caption{text-align:left;font-weight:600;padding:.3rem 0}
 a{color:#0b5563}:focus-visible{outline:3px solid #0b5563;outline-offset:2px}
 .visually-hidden{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}
+.carte{margin:1rem 0}.carte svg{width:min(36rem,100%);height:auto;display:block}
+.carte .fond{fill:#efefef;stroke:#555;stroke-width:2}
+.carte .limites{fill:none;stroke:#9a9a9a;stroke-width:1;pointer-events:none}
+.carte a path{stroke:#fff;stroke-width:.8;cursor:pointer}.carte a.e path{fill:#a9c3c7}
+.carte a.c path{fill:#0b5563}.carte a:hover path,.carte a:focus path{fill:#d95f02}
+.carte figcaption{color:#555;font-size:.85rem}
 """
 
 SCRIPT = """
@@ -156,9 +241,10 @@ CONTENT_SECURITY_POLICY = (f"default-src 'none'; script-src {_csp_source(SCRIPT)
 """The page's own filter script and style, by hash; nothing else runs, loads or is styled."""
 
 
-def render(entries: list[Entry]) -> str:
-    """The catalogue page (French, self-contained)."""
+def render(entries: list[Entry], rates: dict | None = None) -> str:
+    """The catalogue page (French, self-contained); ``rates``: folder -> its printed taux de couverture."""
     rows = "\n".join(_row(e) for e in entries)
+    carte = map_svg(entries, rates)
     return f"""<!DOCTYPE html>
 <html lang="fr">
 <head>
@@ -173,6 +259,7 @@ def render(entries: list[Entry]) -> str:
 <h1>Catalogue des rapports d'analyse des besoins sociaux</h1>
 <p class="note">{len(entries)} rapport{"s" if len(entries) > 1 else ""} dans ce dossier.
 Chaque rapport est soumis au secret statistique et aux conditions d'usage de la Caf indiquées à sa fin.</p>
+{carte}
 <p><label for="recherche">Rechercher un territoire</label><input id="recherche" type="search"
  placeholder="nom, code, niveau ou année" autocomplete="off"><span id="nombre" class="count"
  role="status"></span></p>
@@ -194,4 +281,6 @@ def write(root: Path, geography: Geography | None = None) -> Path:
     """(Re)write ``root/index.html`` atomically from the report folders under ``root``."""
     root = Path(root)
     root.mkdir(parents=True, exist_ok=True)
-    return write_file(root / "index.html", render(collect(root, geography)))
+    entries = collect(root, geography)
+    rates = {e.folder: rate for e in entries if (rate := key_rate(root, e))}
+    return write_file(root / "index.html", render(entries, rates))

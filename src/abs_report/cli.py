@@ -29,6 +29,7 @@ COMMAND_MODULES = (
     "abs_report.commands.reissue",
     "abs_report.commands.data",
     "abs_report.commands.geo",
+    "abs_report.commands.suggest",
 )
 
 EXIT_STATUSES = """\

@@ -174,6 +174,41 @@ class Erratum:
 
 
 @dataclass(frozen=True)
+class AggregationProposal:
+    """The group of communes proposed for a territory too small to publish (:mod:`abs_report.aggregation`)."""
+
+    commune: str
+    communes: tuple[str, ...]
+    names: tuple[str, ...]
+    epci: str
+    epci_name: str
+    size: int
+    """Foyers allocataires of the group, each commune's published count read as its band's lower bound."""
+    reaches: bool
+    """Whether the group reaches ``min_foyers`` (else it is the whole EPCI, still too small)."""
+    contiguity: str
+    """``contours`` (shared borders) or ``epci`` (membership only)."""
+    code: str
+    name: str
+    min_foyers: int
+    band: int
+
+    def to_dict(self) -> dict:
+        return {**self.__dict__, "communes": list(self.communes), "names": list(self.names)}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "AggregationProposal":
+        w = "proposal."
+        texts = {k: _require(data, k, str, w) for k in ("commune", "epci", "epci_name", "contiguity", "code",
+                                                        "name")}
+        lists = {k: tuple(_require(data, k, list, w)) for k in ("communes", "names")}
+        if not all(isinstance(v, str) for v in (*lists["communes"], *lists["names"])):
+            raise ContextError("contexte du rapport : champ 'proposal.communes' mal formé")
+        numbers = {k: _require(data, k, int, w) for k in ("size", "min_foyers", "band")}
+        return cls(reaches=_require(data, "reaches", bool, w), **texts, **lists, **numbers)
+
+
+@dataclass(frozen=True)
 class ReportContext:
     """Everything a report prints besides its numbers.
 
@@ -194,6 +229,12 @@ class ReportContext:
     dataset: DatasetInfo
     secrecy: SecrecyInfo
     erratum: Erratum | None = None
+    communes: tuple[ZoneRef, ...] = ()
+    """The communes the report maps (EPCI, département and aggregation reports)."""
+    geometry_folder: str = ""
+    """A folder written by ``abs-report geo import`` whose contours the maps use (empty: the packaged ones)."""
+    proposal: AggregationProposal | None = None
+    """For a commune whose key figures are mostly hidden: the aggregation its fiche proposes."""
 
     @property
     def territory(self) -> ReportZone:
@@ -209,7 +250,7 @@ class ReportContext:
 
     def zone_names(self) -> dict[tuple[str, str], str]:
         """``(zone_level, zone_code)`` -> the name a reader sees."""
-        return {(z.level, z.code): z.name for z in (*self.zones, *self.iris)}
+        return {(z.level, z.code): z.name for z in (*self.zones, *self.iris, *self.communes)}
 
     def to_dict(self) -> dict:
         out = {"title": self.title, "year": self.year, "reference_date": self.reference_date,
@@ -219,6 +260,12 @@ class ReportContext:
                "dataset": self.dataset.to_dict(), "secrecy": self.secrecy.to_dict()}
         if self.erratum is not None:  # a first edition's JSON has no erratum key at all
             out["erratum"] = self.erratum.to_dict()
+        if self.communes:  # nor a commune report's a list of communes
+            out["communes"] = [z.to_dict() for z in self.communes]
+        if self.geometry_folder:
+            out["geometry_folder"] = self.geometry_folder
+        if self.proposal is not None:  # likewise: the JSON of a full report is unchanged
+            out["proposal"] = self.proposal.to_dict()
         return out
 
     def to_json(self) -> str:
@@ -236,6 +283,7 @@ class ReportContext:
         if not all(isinstance(y, int) and not isinstance(y, bool) for y in years):
             raise ContextError(f"contexte du rapport : champ 'years' mal formé ({years!r})")
         erratum = data.get("erratum")
+        proposal = data.get("proposal")
         return cls(
             title=_require(data, "title", str, ""), year=_require(data, "year", int, ""),
             reference_date=_require(data, "reference_date", str, ""),
@@ -245,7 +293,10 @@ class ReportContext:
             population_source=_require(data, "population_source", str, ""),
             dataset=DatasetInfo.from_dict(_require(data, "dataset", dict, "")),
             secrecy=SecrecyInfo.from_dict(_require(data, "secrecy", dict, "")),
-            erratum=Erratum.from_dict(erratum) if erratum is not None else None)
+            erratum=Erratum.from_dict(erratum) if erratum is not None else None,
+            communes=tuple(ZoneRef.from_dict(z, "communes.") for z in _optional(data, "communes", list, "", [])),
+            geometry_folder=_optional(data, "geometry_folder", str, "", ""),
+            proposal=AggregationProposal.from_dict(proposal) if proposal is not None else None)
 
     @classmethod
     def from_json(cls, text: str) -> "ReportContext":

@@ -206,6 +206,42 @@ def load_geometry() -> Geometry:
     return parse(json.loads(gzip.decompress(raw)))
 
 
+@cache
+def geometry_of(folder: str = "") -> Geometry:
+    """The geometry a report's maps use: a folder written by ``abs-report geo import``, else the packaged one.
+
+    Read once per process and folder (a batch's reports share it).
+    """
+    return read_geometry(Path(folder) / PACKAGED_FILE) if folder else load_geometry()
+
+
+def covers(geometry: Geometry, level: str, code: str, members: tuple[str, ...] = ()) -> bool:
+    """Whether a locator map of the territory can be drawn (its zones and the département's outline)."""
+    if not (geometry.has_layer("departement") and geometry.has_layer("communes")):
+        return False
+    layer = {"commune": "communes", "epci": "epci", "departement": "departement",
+             "aggregation": "communes"}.get(level)
+    if layer is None or not geometry.has_layer(layer):
+        return False
+    codes = members if level == "aggregation" else (code,)
+    return bool(codes) and all(c in geometry._layers[layer].index for c in codes)
+
+
+def qpv_of_commune(geometry: Geometry, commune: str) -> tuple[str, ...]:
+    """Codes of the QPV lying (partly) in a commune, in code order."""
+    if not geometry.has_layer("qpv"):
+        return ()
+    table = geometry._layers["qpv"]
+    return tuple(sorted(code for code, communes in table["communes"].items() if commune in communes))
+
+
+def record(geometry: Geometry) -> dict:
+    """What a report's manifest says of the contours its maps use: sources, vintage, projection."""
+    meta = dict(geometry.meta)
+    keep = ("crs", "sources", "attribution", "tolerance_m", "built_with", "format")
+    return {k: meta[k] for k in keep if k in meta} | {"layers": sorted(geometry._layers)}
+
+
 def iris_label(code: str, geometry: Geometry | None = None) -> str:
     """An IRIS as a reader knows it: ``Arlequin (0604)``.
 
@@ -239,5 +275,5 @@ def qpv_name(code: str, geometry: Geometry | None = None) -> str:
     return code
 
 
-__all__ = ["ATTRIBUTION", "Geometry", "Shape", "iris_label", "load_geometry", "qpv_name",
-           "read_geometry"]
+__all__ = ["ATTRIBUTION", "Geometry", "Shape", "covers", "geometry_of", "iris_label", "load_geometry",
+           "qpv_name", "qpv_of_commune", "read_geometry", "record"]

@@ -46,10 +46,16 @@ WARM_IMPORTS = ("abs_report.figures.view", "IPython", "ipykernel.kernelapp", "ip
                 # a kernel against the zygote's): the debugger (debugpy, pydevd: 46 ms), psutil,
                 # sqlite3 (IPython's history module), pdb, the SVG backend, pandas' Arrow bridge.
                 "ipykernel.debugger", "psutil", "sqlite3", "pdb", "matplotlib.backends.backend_svg",
-                "pyarrow.pandas_compat", "mimetypes")
+                "pyarrow.pandas_compat", "mimetypes",
+                # Maps: mapclassify loads scikit-learn and scipy (about 1 s of CPU a kernel).
+                "abs_report.maps")
 """Modules the zygote imports once; every kernel forked from it starts with them loaded.
 
 None of them may start a thread on import: the zygote forks (tests/test_kernels.py)."""
+
+WARM_CALLS = ("abs_report.maps:preload",)
+"""Functions the zygote calls once after the imports (``module:function``): the packaged
+geometry and the map base layers, shared by every kernel it forks. No thread either."""
 
 SINGLE_THREAD_ENV = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 """Forking is only safe from a single-threaded process: keep BLAS from starting thread pools."""
@@ -166,6 +172,9 @@ def zygote_main() -> None:
     signal.signal(signal.SIGCHLD, _reap_children)
     for name in WARM_IMPORTS:
         importlib.import_module(name)
+    for call in WARM_CALLS:
+        module, function = call.split(":")
+        getattr(importlib.import_module(module), function)()
     # Everything imported so far lives as long as any kernel: out of the collector's
     # sight (gc.freeze), a kernel's collections stop scanning it, and do not write to
     # (and so copy) the pages it shares with the zygote.

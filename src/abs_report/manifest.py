@@ -311,6 +311,7 @@ def build(folder: Path, prepared, renderer: str, edition: dt.date,
             "code": {"abs_report": __version__, **git_state()},
             "environment": environment(),
             "renderer": renderer,
+            "geometry": map_geometry(prepared.context),
             "outputs": outputs,
         },
         "run": {
@@ -322,6 +323,21 @@ def build(folder: Path, prepared, renderer: str, edition: dt.date,
                          if notebook.exists() else None),
         },
     }
+
+
+def map_geometry(ctx) -> dict | None:
+    """The contours behind the report's maps (sources, vintage, projection); None without a map."""
+    from .geometry import covers, geometry_of, record
+
+    geometry = geometry_of(ctx.geometry_folder)
+    territory = ctx.territory
+    communes = tuple(z.code for z in ctx.communes)
+    layers = {"communes": communes, "iris": tuple(z.code for z in ctx.iris)}
+    mapped = any(codes and geometry.has_layer(layer) and set(codes) <= set(geometry.layer(layer).index)
+                 for layer, codes in layers.items())
+    if not (mapped or covers(geometry, territory.level, territory.code, communes)):
+        return None
+    return {**record(geometry), "origin": "imported" if ctx.geometry_folder else "packaged"}
 
 
 def write(folder: Path, prepared, renderer: str, edition: dt.date,

@@ -79,37 +79,107 @@ class MapFigure:
 _PATHS: "weakref.WeakKeyDictionary[Geometry, dict]" = weakref.WeakKeyDictionary()
 
 
-def _shape_path(shape: Shape) -> MplPath:
-    """One compound path of a shape's rings (holes wind the other way)."""
+def _shape_path(shape: Shape, grid: int = 0) -> MplPath:
+    """One compound path of a shape's rings (holes wind the other way).
+
+    ``grid`` (metres) snaps the vertices to a grid and drops the repeated ones: a
+    département printed 11 cm wide has some 400 m to the point, and its 20 m contours
+    made each map's SVG a megabyte. Neighbours snap alike, so shared borders stay shared.
+    """
     vertices, codes = [], []
     for ring in shape.rings:
+        if grid:
+            ring = _thin(np.round(ring / grid) * grid)
+            if len(ring) < 3:
+                continue
         vertices += [ring, ring[:1]]
         ring_codes = np.full(len(ring) + 1, MplPath.LINETO, dtype=MplPath.code_type)
         ring_codes[0], ring_codes[-1] = MplPath.MOVETO, MplPath.CLOSEPOLY
         codes.append(ring_codes)
+    if not vertices:  # a zone smaller than the grid: its exact outline, not nothing
+        return _shape_path(shape)
     return MplPath(np.concatenate(vertices), np.concatenate(codes), readonly=True)
 
 
-def zone_path(geometry: Geometry, layer: str, code: str) -> MplPath:
+def _thin(ring: np.ndarray) -> np.ndarray:
+    """A snapped ring without repeated points and without points on the line between their neighbours.
+
+    On the grid the test is exact; a point dropped lies on the border it belonged to, so
+    the neighbour's outline, thinned or not, still coincides with it.
+    """
+    ring = ring[np.r_[True, (np.diff(ring, axis=0) != 0).any(axis=1)]]
+    if len(ring) > 1 and (ring[0] == ring[-1]).all():
+        ring = ring[:-1]
+    if len(ring) < 4:
+        return ring
+    before, after = ring - np.roll(ring, 1, axis=0), np.roll(ring, -1, axis=0) - ring
+    turn = before[:, 0] * after[:, 1] - before[:, 1] * after[:, 0]
+    return ring[turn != 0]
+
+
+LOCATOR_PER = 250
+
+
+def display_grid(extent: float, per: int = 500) -> int:
+    """Vertex grid (metres) for a map spanning ``extent`` metres: a ``per``-th of it, 0 under 50 m.
+
+    A 500th is about half a point on the printed page. A locator (a small map, read for
+    where the territory is, in every report) takes a 250th: its SVG then weighs 60 KB, not 120.
+    """
+    return max((g for g in (50, 100, 200, 250, 500) if g <= extent / per), default=0)
+
+
+def zone_path(geometry: Geometry, layer: str, code: str, grid: int = 0) -> MplPath:
     """The cached path of one zone; raises :class:`NoGeometry` when it is not there."""
     cache = _PATHS.setdefault(geometry, {})
-    key = (layer, code)
+    key = (layer, code, grid)
     if key not in cache:
         table = geometry._layers.get(layer)
         if table is None or code not in table.index:
             raise NoGeometry(f"{layer} {code}")
-        cache[key] = _shape_path(table.at[code, "shape"])
+        cache[key] = _shape_path(table.at[code, "shape"], grid)
     return cache[key]
 
 
-def layer_path(geometry: Geometry, layer: str, codes: Iterable[str] | None = None) -> MplPath:
+def layer_path(geometry: Geometry, layer: str, codes: Iterable[str] | None = None, grid: int = 0) -> MplPath:
     """The cached compound path of many zones (a whole layer by default), for outlines."""
     codes = tuple(geometry._layers[layer].index if codes is None else codes)
     cache = _PATHS.setdefault(geometry, {})
-    key = (layer, "+".join(codes))
+    key = (layer, "+".join(codes), grid)
     if key not in cache:
-        cache[key] = MplPath.make_compound_path(*(zone_path(geometry, layer, c) for c in codes))
+        cache[key] = MplPath.make_compound_path(*(zone_path(geometry, layer, c, grid) for c in codes))
     return cache[key]
+
+
+def _grid_of(ax, per: int = 500) -> int:
+    (xmin, xmax), (ymin, ymax) = ax.get_xlim(), ax.get_ylim()
+    return display_grid(max(xmax - xmin, ymax - ymin), per)
+
+
+def _import_mapclassify():
+    with warnings.catch_warnings():
+        # Without numba mapclassify warns at import; quantiles do not need it, and a
+        # warning would print into the executed notebook.
+        warnings.simplefilter("ignore")
+        import mapclassify  # noqa: PLC0415: a heavy import, paid only when a map is drawn
+    return mapclassify
+
+
+def preload() -> None:
+    """Import the classifier, read the packaged geometry and build its base layers, once per process.
+
+    A batch's zygote calls it before forking kernels: every report then draws its maps
+    on paths already built (the département, its EPCI and communes).
+    """
+    _import_mapclassify()
+    geometry = load_geometry()
+    if not geometry.has_layer("departement"):
+        return
+    xmin, ymin, xmax, ymax = geometry._layers["departement"]["shape"].iloc[0].bounds
+    grid = display_grid(max(xmax - xmin, ymax - ymin) * 1.06, LOCATOR_PER)  # the locator's view (3 % margins)
+    for layer in ("departement", "epci", "communes"):
+        if geometry.has_layer(layer):
+            layer_path(geometry, layer, grid=grid)
 
 
 def _add(ax, patch):
@@ -128,12 +198,7 @@ def class_breaks(values: Sequence[float], k: int = 5) -> list[float]:
     Quantiles keep every class populated whatever the spread of rates; the
     classification is mapclassify's, imported here only (it loads scikit-learn).
     """
-    with warnings.catch_warnings():
-        # Without numba mapclassify warns at import; quantiles do not need it, and a
-        # warning would print into the executed notebook.
-        warnings.simplefilter("ignore")
-        import mapclassify  # noqa: PLC0415: a heavy import, paid only when a map is drawn
-
+    mapclassify = _import_mapclassify()
     values = np.asarray(values, dtype=float)
     k = min(k, len(np.unique(values)))
     if k < 2:
@@ -221,6 +286,8 @@ def choropleth(values: pd.DataFrame, level: str, title: str, unit: str, *,
     numbers = pd.to_numeric(values["value"], errors="coerce")
     classes = _classes(numbers[published].to_numpy(dtype=float), unit, breaks, k)
     fig, ax = _map_axes(_bounds(paths.values()), titled=show_title)
+    grid = _grid_of(ax)
+    paths = {code: zone_path(geometry, layer, code, grid) for code in codes}
     _context(ax, geometry, level, codes)
     zones = {}
     for code, status, value, ok in zip(codes, values["status"], numbers, published):
@@ -264,7 +331,7 @@ def _context(ax, geometry: Geometry, level: str, codes: list[str]) -> None:
         return
     around = [c for c in _in_view(geometry, "communes", _view(ax)) if level == "iris" or c not in set(codes)]
     if around:
-        _add(ax, PathPatch(layer_path(geometry, "communes", around), facecolor=BASE_FACE,
+        _add(ax, PathPatch(layer_path(geometry, "communes", around, _grid_of(ax)), facecolor=BASE_FACE,
                                edgecolor="#d4d4d4", linewidth=0.3))
 
 
@@ -272,10 +339,10 @@ def _outlines(ax, geometry: Geometry, level: str, codes: list[str]) -> None:
     """Borders one level up: communes around IRIS, EPCI around communes."""
     if level == "iris" and geometry.has_layer("communes"):
         communes = sorted({c[:5] for c in codes})
-        _add(ax, PathPatch(layer_path(geometry, "communes", communes), facecolor="none",
+        _add(ax, PathPatch(layer_path(geometry, "communes", communes, _grid_of(ax)), facecolor="none",
                                edgecolor="#333333", linewidth=0.9))
     elif level == "commune" and geometry.has_layer("epci"):
-        _add(ax, PathPatch(layer_path(geometry, "epci", _in_view(geometry, "epci", _view(ax))),
+        _add(ax, PathPatch(layer_path(geometry, "epci", _in_view(geometry, "epci", _view(ax)), _grid_of(ax)),
                                facecolor="none", edgecolor="#444444", linewidth=0.6))
 
 
@@ -287,7 +354,7 @@ def _draw_qpv(ax, geometry: Geometry, qpv: Sequence[str]) -> list[str]:
     """
     names = []
     for number, code in enumerate(qpv, start=1):
-        _add(ax, PathPatch(zone_path(geometry, "qpv", code), facecolor="none", edgecolor=QPV_EDGE,
+        _add(ax, PathPatch(zone_path(geometry, "qpv", code, _grid_of(ax)), facecolor="none", edgecolor=QPV_EDGE,
                                linewidth=1.3, gid=f"qpv-{code}", zorder=4))
         # On the perimeter's northernmost point, above it: the marker hides no zone inside.
         points = np.concatenate(geometry._layers["qpv"].at[code, "shape"].rings)
@@ -382,18 +449,26 @@ def locator_map(level: str, code: str, *, members: Sequence[str] = (), name: str
     name = name or _name(geometry, layer, parts[0])
     epci = _epci_of(geometry, layer, parts)
     dep_code = geometry._layers["departement"].index[0]
-    fig, ax = _map_axes(_bounds([layer_path(geometry, "departement")]), titled=show_title)
-    zones = {dep_code: _add(ax, PathPatch(zone_path(geometry, "departement", dep_code),
+    fig, ax = _map_axes(_bounds([layer_path(geometry, "departement")]), titled=show_title, max_height=3.6)
+    grid = _grid_of(ax, LOCATOR_PER)
+    paths = [zone_path(geometry, layer, p, grid) for p in parts]
+    zones = {dep_code: _add(ax, PathPatch(zone_path(geometry, "departement", dep_code, grid),
                                               facecolor=BASE_FACE, edgecolor="#555555", linewidth=0.8))}
     if epci and layer != "epci":
-        zones[epci] = _add(ax, PathPatch(zone_path(geometry, "epci", epci), facecolor=EPCI_FACE,
+        zones[epci] = _add(ax, PathPatch(zone_path(geometry, "epci", epci, grid), facecolor=EPCI_FACE,
                                              edgecolor="none"))
-    _add(ax, PathPatch(layer_path(geometry, "epci"), facecolor="none", edgecolor="#9a9a9a", linewidth=0.4))
+    _add(ax, PathPatch(layer_path(geometry, "epci", grid=grid), facecolor="none", edgecolor="#9a9a9a",
+                       linewidth=0.4))
     for part, path in zip(parts, paths):
         zones[part] = _add(ax, PathPatch(path, facecolor=TERRITORY_FACE, edgecolor=TERRITORY_FACE,
                                              linewidth=0.6))
+    if layer == "departement":
+        # Seen on the page: a département filled dark hid its EPCI, which the alt text names.
+        _add(ax, PathPatch(layer_path(geometry, "epci", grid=grid), facecolor="none", edgecolor="white",
+                           linewidth=0.6))
     title = f"Localisation : {name}"
-    _locator_legend(fig, name, geometry, epci if layer != "epci" else None, dep_code)
+    _locator_legend(fig, name, geometry, epci if layer != "epci" else None, dep_code,
+                    own=layer == "departement")
     _finish(fig, ax, title if show_title else None)
     return MapFigure(fig, title, _locator_alt(geometry, name, epci, layer, dep_code), zones)
 
@@ -437,12 +512,17 @@ def _epci_of(geometry: Geometry, layer: str, parts: list[str]) -> str | None:
     return epci if epci and geometry.has_layer("epci") and epci in geometry._layers["epci"].index else None
 
 
-def _locator_legend(fig: Figure, name: str, geometry: Geometry, epci: str | None, dep: str) -> None:
+def _locator_legend(fig: Figure, name: str, geometry: Geometry, epci: str | None, dep: str,
+                    own: bool = False) -> None:
     handles = [Patch(facecolor=TERRITORY_FACE, label=_wrap(name))]
+    if own:  # the département itself: its EPCI's borders, not the département a second time
+        handles.append(Line2D([], [], color=TERRITORY_FACE, linewidth=0, marker="s", markersize=9,
+                              markeredgecolor="white", label=_wrap("Limites des intercommunalités (en blanc)")))
     if epci:
         handles.append(Patch(facecolor=EPCI_FACE, label=_wrap(_name(geometry, "epci", epci))))
-    handles.append(Patch(facecolor=BASE_FACE, edgecolor="#555555", linewidth=0.6,
-                         label=_wrap(f"Département : {_name(geometry, 'departement', dep)}")))
+    if not own:
+        handles.append(Patch(facecolor=BASE_FACE, edgecolor="#555555", linewidth=0.6,
+                             label=_wrap(f"Département : {_name(geometry, 'departement', dep)}")))
     fig.legend(handles=handles, loc="upper left", bbox_to_anchor=(0.70, 1 - TITLE_BAND / fig.get_figheight()), frameon=False,
                prop=FONT | {"size": 7.5}, handlelength=1.6, handleheight=1.1)
 
@@ -474,7 +554,7 @@ def _bounds(paths: Iterable[MplPath]) -> tuple[float, float, float, float]:
     return xmin, ymin, xmax, ymax
 
 
-def _map_axes(bounds, titled: bool = True) -> tuple[Figure, object]:
+def _map_axes(bounds, titled: bool = True, max_height: float = 5.0) -> tuple[Figure, object]:
     """A figure A4-wide whose map axes keep the territory's proportions (equal scale, north up).
 
     Heights in inches: a band for the title on top, one for the credits below,
@@ -484,7 +564,9 @@ def _map_axes(bounds, titled: bool = True) -> tuple[Figure, object]:
     pad = 0.03 * max(xmax - xmin, ymax - ymin)
     xmin, xmax, ymin, ymax = xmin - pad, xmax + pad, ymin - pad, ymax + pad
     map_width = WIDTH * 0.68
-    map_height = min(max(map_width * (ymax - ymin) / (xmax - xmin), 2.4), 6.0)
+    # At most 5 inches (3.6 for a locator): a map, its caption and its source note then
+    # share an A4 page with some text, instead of the note falling alone on the next page.
+    map_height = min(max(map_width * (ymax - ymin) / (xmax - xmin), 2.4), max_height)
     top, bottom = (TITLE_BAND if titled else 0.08), CREDITS_BAND
     height = map_height + top + bottom
     fig = Figure(figsize=(WIDTH, height))
@@ -535,6 +617,8 @@ def to_svg(result: MapFigure) -> str:
     with matplotlib.rc_context(RC):
         result.figure.savefig(buffer, format="svg", metadata={"Date": None, "Creator": None})
     svg = re.sub(r"<!--.*?-->", "", buffer.getvalue(), flags=re.S)
+    # Coordinates to a hundredth of a point (matplotlib writes six decimals): half the bytes.
+    svg = re.sub(r"(\d\.\d\d)\d+", r"\1", svg)
     svg = re.sub(r">\s+<", "><", svg)
     return re.sub(r"\s*\n\s*", " ", svg).strip()
 

@@ -80,6 +80,9 @@ class ParamsFile(_Strict):
     data: str = Field(default="demo", min_length=1, max_length=LIMITS["data"])
     """``demo`` for the embedded demonstration data, else a dataset folder
     built by ``abs-report data import`` (relative to the parameter file)."""
+    geography: str | None = Field(default=None, min_length=1, max_length=LIMITS["data"])
+    """Map contours: a folder written by ``abs-report geo import`` (absolute, or relative to the
+    parameter file, as ``data``); the packaged contours of Isère when absent."""
 
     @field_validator("comparison_zones", mode="before")
     @classmethod
@@ -109,6 +112,8 @@ class ReportParams:
     formats: tuple[str, ...]
     data: str
     raw: dict
+    geography: Path | None = None
+    """The folder of imported map contours, if the parameter file names one."""
 
     @property
     def zones(self) -> tuple[Zone, ...]:
@@ -311,12 +316,30 @@ def load_params(path: Path | str, geography: Geography,
     if available_years is not None and parsed.year not in available_years:
         add("année absente des données ; années disponibles : " + ", ".join(map(str, available_years)),
             ("year",), parsed.year)
+    geography_folder = _geography_folder(path, parsed.geography, add)
     if problems:
         raise InputError(problems)
     return ReportParams(source=path, territory=territory, comparison_zones=comparison,
                         year=parsed.year, title=parsed.title, recipient=parsed.recipient,
                         purpose=parsed.purpose, formats=tuple(dict.fromkeys(parsed.formats)),
-                        data=parsed.data, raw=raw)
+                        data=parsed.data, raw=raw, geography=geography_folder)
+
+
+def _geography_folder(path: Path, value: str | None, add) -> Path | None:
+    """The ``geography:`` folder, checked: it must hold contours written by ``abs-report geo import``."""
+    if value is None:
+        return None
+    from .geometry import PACKAGED_FILE, read_geometry
+
+    folder = Path(value) if Path(value).is_absolute() else path.parent / value
+    try:
+        read_geometry(folder / PACKAGED_FILE)
+    except (OSError, ValueError, KeyError, TypeError, EOFError) as exc:
+        what = "dossier sans fichier de contours" if isinstance(exc, FileNotFoundError) else \
+            "fichier de contours illisible"
+        add(f"{what} (attendu : un dossier écrit par « abs-report geo import »)", ("geography",), value)
+        return None
+    return folder.resolve()
 
 
 def _comparison_zones(specs, territory: Zone | None, resolve, add) -> tuple[Zone, ...]:

@@ -199,7 +199,8 @@ def protect_years(params: ReportParams, dataset: Dataset, geography: Geography,
 
 
 def build_context(params: ReportParams, dataset: Dataset, geography: Geography,
-                  protection, published: pd.DataFrame, years: tuple[int, ...] | None = None) -> ReportContext:
+                  protection, published: pd.DataFrame, communes: tuple[Zone, ...] = (),
+                  years: tuple[int, ...] | None = None) -> ReportContext:
     """Everything the notebook prints besides the numbers (names, dates, provenance)."""
     meta = dataset.meta
     producer_dep = meta.producer_departement
@@ -222,6 +223,8 @@ def build_context(params: ReportParams, dataset: Dataset, geography: Geography,
                     for z in params.zones),
         years=evolution_years(params, dataset) if years is None else years,
         iris=tuple(ZoneRef(z.level, z.code, z.name) for z in iris_of(params, dataset)),
+        communes=tuple(ZoneRef(z.level, z.code, z.name) for z in communes),
+        geometry_folder=str(params.geography) if params.geography else "",
         population_source=(f"recensement de la population, millésime {geography.meta['population_year']} "
                            f"(Insee, via le Code officiel géographique)"),
         dataset=DatasetInfo(meta.name, bool(meta.synthetic), meta.producer, meta.reference_producer,
@@ -239,14 +242,28 @@ def evolution_years(params: ReportParams, dataset: Dataset, span: int = 5) -> tu
 
 
 def iris_of(params: ReportParams, dataset: Dataset) -> tuple[Zone, ...]:
-    """The territory's IRIS in the data (commune reports only)."""
+    """The territory's IRIS in the data (commune reports only), named as readers know them.
+
+    A commune without an IRIS split has one IRIS, ``<commune>0000`` (INSEE's type Z),
+    equal to the commune: it is no quartier, and the quartiers chapter says so.
+    """
     if params.territory.level != "commune":
         return ()
+    from .geometry import iris_label
+
     obs = dataset.observations
     codes = obs.loc[(obs["zone_level"] == "iris") & obs["zone_code"].str.startswith(params.territory.code)
                     & (obs["year"] == params.year), "zone_code"].unique()
-    # Sources carry no IRIS names: a quartier is named by its code within the commune.
-    return tuple(Zone("iris", c, c[5:]) for c in sorted(codes))
+    return tuple(Zone("iris", c, iris_label(c)) for c in sorted(codes) if not c.endswith("0000"))
+
+
+def map_communes(params: ReportParams, geography: Geography) -> tuple[Zone, ...]:
+    """The communes a report maps: those of an EPCI, a département or an aggregation."""
+    territory = params.territory
+    if territory.level not in ("epci", "departement", "aggregation"):
+        return ()
+    names = geography.communes["name"]
+    return tuple(Zone("commune", c, str(names.at[c])) for c in sorted(territory.members))
 
 
 def prepare(params: ReportParams, dataset: Dataset, geography: Geography, protect=None,
@@ -269,10 +286,26 @@ def prepare(params: ReportParams, dataset: Dataset, geography: Geography, protec
     years = tuple(protections)
     protection = protections[params.year]
     cells = pd.concat([p.cells for p in protections.values()], ignore_index=True)
+    communes = map_communes(params, geography)
     published = pub.build(SPECS, params.zones, params.year, cells, years=years,
-                          iris=iris_of(params, dataset))
-    context = build_context(params, dataset, geography, protection, published, years)
+                          iris=iris_of(params, dataset), communes=communes)
+    context = build_context(params, dataset, geography, protection, published, communes, years)
+    context = with_proposal(context, params, published, protection, geography)
     return Prepared(params, dataset, protection, published, context)
+
+
+def with_proposal(context: ReportContext, params: ReportParams, published: pd.DataFrame, protection,
+                  geography: Geography) -> ReportContext:
+    """A commune shown as a short fiche carries the aggregation its fiche proposes (published figures only)."""
+    from dataclasses import replace
+
+    from .aggregation import propose
+    from .figures.fit import is_fiche
+    from .figures.lookup import PublishedIndex
+
+    if params.territory.level != "commune" or not is_fiche(context, PublishedIndex(published, params.year)):
+        return context
+    return replace(context, proposal=propose(params.territory.code, protection.cells, geography))
 
 
 def render_metadata(prepared: Prepared, edition: dt.date) -> dict:

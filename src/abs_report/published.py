@@ -84,7 +84,8 @@ def _change_row(lookup, zone: Zone, item: str, first: int, year: int,
 
 
 def build(specs: tuple[TableSpec, ...], zones: tuple[Zone, ...], year: int, cells: pd.DataFrame,
-          years: tuple[int, ...] = (), iris: tuple[Zone, ...] = ()) -> pd.DataFrame:
+          years: tuple[int, ...] = (), iris: tuple[Zone, ...] = (),
+          communes: tuple[Zone, ...] = ()) -> pd.DataFrame:
     """Rows of ``published.csv`` for these tables.
 
     Parameters
@@ -99,11 +100,13 @@ def build(specs: tuple[TableSpec, ...], zones: tuple[Zone, ...], year: int, cell
         first and last; the index chart each year against the first. Both are
         computed from published counts only and hidden when either input is.
     iris
-        The territory's IRIS, for the quartiers table.
+        The territory's IRIS, for the quartiers table and its maps.
+    communes
+        The territory's communes, for the commune maps (EPCI, département, aggregation).
     """
     # Only the cells of these zones: the protected table holds a whole département.
     codes_of: dict[str, set[str]] = {}
-    for z in (*zones, *iris):
+    for z in (*zones, *iris, *communes):
         codes_of.setdefault(z.level, set()).add(z.code)
     keep = np.zeros(len(cells), bool)
     for level, codes in codes_of.items():  # vectorised: the table has ~100,000 rows
@@ -112,8 +115,10 @@ def build(specs: tuple[TableSpec, ...], zones: tuple[Zone, ...], year: int, cell
     first = min(years) if years else year
     rows = []
     for spec in specs:
-        if spec.kind in ("table", "bar", "iris"):
-            for zone in (iris if spec.kind == "iris" else zones):
+        if spec.kind in ("table", "bar", "iris", "iris_map", "commune_map"):
+            # A map colours only what has a row here: one row per zone it shows.
+            shown = {"iris": iris, "iris_map": iris, "commune_map": communes}.get(spec.kind, zones)
+            for zone in shown:
                 for item in spec.items:
                     value, status, unit, num, den = _item_row(lookup, zone, year, item)
                     rows.append((spec.id, zone.code, zone.level, year, item, unit, num, den, value, status))

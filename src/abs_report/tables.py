@@ -13,6 +13,10 @@ bar        the same numbers as horizontal bars (territory highlighted)
 evolution  items in rows; first and last year for each zone, and the evolution rate
 index      bars of each zone's index in the last year (first year = 100), grouped by item
 iris       items in columns, the territory's IRIS in rows (commune reports only)
+locator    a map of the territory within its EPCI and département (no number)
+commune_map  one choropleth per item over the territory's communes (EPCI, département,
+           aggregation); its rows are the communes' published values
+iris_map   one choropleth per item over the territory's IRIS (commune reports)
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ from typing import Literal
 
 from .catalogue import INDICATORS, MEASURES, THEMES
 
-Kind = Literal["table", "bar", "evolution", "index", "iris"]
+Kind = Literal["table", "bar", "evolution", "index", "iris", "locator", "commune_map", "iris_map"]
 
 CHAPTER_TITLES = MappingProxyType({
     "synthese": "Synthèse",
@@ -56,15 +60,27 @@ class TableSpec:
     def is_chart(self) -> bool:
         return self.kind in ("bar", "index")
 
+    @property
+    def is_map(self) -> bool:
+        return self.kind in ("locator", "commune_map", "iris_map")
+
 
 EVOLUTION_ITEMS = ("foyers_allocataires", "personnes_couvertes", "familles_monoparentales",
                    "foyers_rsa", "foyers_ppa", "foyers_aides_logement", "foyers_af", "foyers_paje",
                    "foyers_aah")
 
+MAP_RATES = ("taux_couverture", "part_rsa", "part_aides_logement")
+"""The rates mapped by commune and by IRIS."""
+MAP_ITEMS = ("population_municipale", "personnes_couvertes", "taux_couverture", "foyers_allocataires",
+             "foyers_rsa", "part_rsa", "foyers_aides_logement", "part_aides_logement")
+"""A map's table: each rate with its numerator and denominator, so that every published rate
+can be checked against published counts (tables.xlsx holds them; the maps colour the rates)."""
+
 SPECS: tuple[TableSpec, ...] = (
     TableSpec("T00_chiffres_cles", "synthese", "Chiffres clés",
               ("foyers_allocataires", "personnes_couvertes", "taux_couverture", "part_monoparentales",
                "taux_bas_revenus", "part_rsa", "part_aides_logement")),
+    TableSpec("C00_localisation", "synthese", "Localisation du territoire", (), kind="locator"),
     TableSpec("T01_vue_ensemble", "ensemble", "Allocataires, personnes couvertes et taux de couverture",
               ("population_municipale", "foyers_allocataires", "personnes_couvertes",
                "taux_couverture", "personnes_par_foyer")),
@@ -77,6 +93,7 @@ SPECS: tuple[TableSpec, ...] = (
     TableSpec("G02_prestations", "ensemble",
               "Part des foyers allocataires bénéficiaires des principales prestations",
               ("part_rsa", "part_ppa", "part_aides_logement", "part_af", "part_paje", "part_aah"), kind="bar"),
+    TableSpec("C01_carte_communes", "ensemble", "Taux par commune", MAP_ITEMS, kind="commune_map"),
     TableSpec("T03_composition_familiale", "familles", "Allocataires selon la configuration familiale",
               ("isoles_hommes", "isolees_femmes", "couples_sans_enfant", "couples_1_enfant",
                "couples_2_enfants", "couples_3_enfants", "couples_4_enfants_plus", "monoparents_1_enfant",
@@ -123,6 +140,7 @@ SPECS: tuple[TableSpec, ...] = (
     TableSpec("T14_quartiers", "quartiers", "Indicateurs par quartier (IRIS)",
               ("foyers_allocataires", "personnes_couvertes", "familles_monoparentales", "part_monoparentales",
                "foyers_rsa", "part_rsa", "foyers_aides_logement", "part_aides_logement"), kind="iris"),
+    TableSpec("C02_carte_iris", "quartiers", "Taux par quartier (IRIS)", MAP_ITEMS, kind="iris_map"),
 )
 
 

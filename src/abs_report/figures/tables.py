@@ -7,6 +7,7 @@ explains the ``s`` and ``nd`` it shows.
 
 from __future__ import annotations
 
+from .. import formatting as fmt
 from ..catalogue import label
 from ..context import ReportContext
 from ..tables import SHORT_LABELS, TableSpec
@@ -18,27 +19,31 @@ Table = tuple[list[str], list[str]]
 """Markdown lines of a table, and the cells it prints."""
 
 
-def zones_table(spec: TableSpec, ctx: ReportContext, rows: PublishedIndex) -> Table:
-    """Items in rows, the territory and each comparison zone in columns."""
-    header = "| | " + " | ".join(md(z.name) for z in ctx.zones) + " |"
-    lines, cells = [header, "|:---|" + "---:|" * len(ctx.zones)], []
+def zones_table(spec: TableSpec, ctx: ReportContext, rows: PublishedIndex, zones=None) -> Table:
+    """Items in rows, the territory and each comparison zone (``zones``, default all) in columns."""
+    zones = ctx.zones if zones is None else zones
+    header = "| | " + " | ".join(md(z.name) for z in zones) + " |"
+    lines, cells = [header, "|:---|" + "---:|" * len(zones)], []
     for item in spec.items:
-        values = [rows.text(spec.id, z, item) for z in ctx.zones]
+        values = [rows.text(spec.id, z, item) for z in zones]
         cells += values
         lines.append(f"| {label(item)} | " + " | ".join(values) + " |")
     return lines, cells
 
 
-def evolution_table(spec: TableSpec, ctx: ReportContext, rows: PublishedIndex) -> Table:
-    """One line per item and zone: each year's count, then the evolution rate from first to last."""
+def evolution_table(spec: TableSpec, ctx: ReportContext, rows: PublishedIndex, zones=None) -> Table:
+    """One line per item and zone (``zones``, default all): each year's count, then the evolution rate."""
+    zones = ctx.zones if zones is None else zones
     years, last = list(dict.fromkeys((*ctx.years, ctx.year))), ctx.year
     lines = ["| | | " + " | ".join(str(y) for y in years) + " | Évolution |",
              "|:---|:---|" + "---:|" * (len(years) + 1)]
     cells = []
     for item in spec.items:
-        for i, z in enumerate(ctx.zones):
+        for i, z in enumerate(zones):
             values = [rows.text(spec.id, z, item, y) for y in years]
             values.append(rows.text(spec.id, z, f"evolution_{item}", last, signed=True))
+            if i and all(v == fmt.MISSING for v in values):
+                continue  # a comparison zone the source has nothing on for this item: no line of nd
             cells += values
             name = label(item) if i == 0 else ""
             lines.append(f"| {name} | {md(z.name)} | " + " | ".join(values) + " |")

@@ -12,9 +12,10 @@ import datetime as dt
 from .. import formatting as fmt
 from ..catalogue import INDICATORS, MEASURES, label
 from ..context import ErratumItem, ReportContext
+from ..geometry import ATTRIBUTION
 from ..untrusted import markdown_text as md
 from ..untrusted import plain_text
-from .labels import definition, item_label, join
+from .labels import definition, item_label, join, lower_first
 from .lookup import status_text
 
 DEMO_NOTICE = "Données fictives de démonstration"
@@ -38,15 +39,26 @@ def source_line(ctx: ReportContext) -> str:
     return plain_text(text)
 
 
-def source_note(ctx: ReportContext, cells: list[str]) -> str:
-    """The note under a table or chart: the source line, and what ``s`` and ``nd`` mean if it shows them."""
+def source_note(ctx: ReportContext, cells: list[str], absent: list[str] = (), basemap: bool = False) -> str:
+    """The note under a table or chart: the source line, what ``s`` and ``nd`` mean if it shows them,
+    and the comparison zones left out because the source has nothing on them (``absent``).
+
+    Under a map (``basemap``) the line also credits the contours beside the Caf source.
+    """
     notes = []
+    if absent:
+        verb = "ne figure pas" if len(absent) == 1 else "ne figurent pas"
+        notes.append(f"{join([md(name) for name in absent])} {verb} ici : la source ne fournit pas ces données "
+                     "(voir « Ce que la source ne fournit pas »).")
     if fmt.SECRET in cells:
         notes.append(f"*{fmt.SECRET}* : donnée soumise au secret statistique (effectif inférieur à 5, "
                      "ou permettant de retrouver un tel effectif, ou quartier de moins de 100 allocataires).")
     if fmt.MISSING in cells:
         notes.append(f"*{fmt.MISSING}* : donnée non disponible dans la source.")
-    return f"::: source-note\n{md(source_line(ctx))} {' '.join(notes)}\n:::\n"
+    line = md(source_line(ctx))
+    if basemap:
+        line = f"{line.rstrip()} {ATTRIBUTION}."  # our own constant: no user text to escape
+    return f"::: source-note\n{line} {' '.join(notes)}\n:::\n"
 
 
 def glossary(measures) -> str:
@@ -59,7 +71,60 @@ def glossary(measures) -> str:
     return "\n".join(lines)
 
 
-def closing_section(ctx: ReportContext, measures) -> str:
+def lacking_section(measures, zones) -> str:
+    """« Ce que la source ne fournit pas » : each theme and zone the source lacks, and the file that brings it.
+
+    Empty when the source lacks nothing.
+    """
+    if not measures and not zones:
+        return ""
+    lines = []
+    for zone, file in zones:
+        lines.append(f"- les chiffres {md(zone.locative or 'de ' + zone.name)} : {file} ;")
+    for theme, file, items in measures:
+        shown = ", ".join(lower_first(item_label(i)) for i in items[:4]) + (", …" if len(items) > 4 else "")
+        where = file if file.startswith("demande") else f"fichier {file} de data.caf.fr"
+        lines.append(f"- {lower_first(theme)} ({shown}) : {where} ;")
+    lines[-1] = lines[-1][:-2] + "."
+    return ("\n\n## Ce que la source ne fournit pas\n\nLes tableaux, graphiques et lignes sans aucune donnée "
+            "pour le territoire sont omis. Pour les compléter :\n\n" + "\n".join(lines) + "\n")
+
+
+def fiche_notice(ctx: ReportContext, hidden: int, total: int) -> str:
+    """Why a territory gets a short fiche instead of a full report."""
+    name = md(ctx.territory.name)
+    return (f"**Une fiche courte plutôt qu'un rapport complet.** {hidden} des {total} chiffres clés du territoire ({name}) "
+            "sont couverts par le secret statistique (effectif inférieur à 5, ou permettant de retrouver un "
+            "tel effectif) : les tableaux détaillés n'afficheraient presque que des *s*. Cette fiche présente "
+            "ce qui peut être publié, les zones de comparaison et les obligations du destinataire.\n")
+
+
+def proposal_paragraph(ctx: ReportContext) -> str:
+    """The fiche's paragraph proposing an aggregation of communes (see :mod:`abs_report.aggregation`)."""
+    p = ctx.proposal
+    if p is None:
+        return ("Ce qui ne peut être publié pour un territoire peut l'être pour un regroupement de communes : "
+                "un rapport de l'intercommunalité ou d'un regroupement défini avec la Caf (`level: aggregation`) "
+                "le permet.\n")
+    if not p.reaches:
+        return (f"Même l'ensemble de {md(p.epci_name)} ne compte pas {p.min_foyers} foyers allocataires publiés : "
+                "le rapport de l'intercommunalité ou du département est l'échelle la plus fine publiable.\n")
+    how = "contiguës" if p.contiguity == "contours" else "de la même intercommunalité"
+    others = [md(n) for c, n in zip(p.communes, p.names) if c != p.commune]
+    return (f"## Un regroupement de communes\n\nCe qui ne peut être publié pour une commune peut l'être pour un "
+            f"regroupement de communes. Le plus petit regroupement de communes {how} de {md(p.epci_name)} qui "
+            f"contient {md(ctx.territory.name)} et compte au moins {p.min_foyers} foyers allocataires publiés "
+            f"(chaque commune comptée par tranches de {p.band}, une commune masquée comptant zéro) lui ajoute "
+            f"{join(others)}. La commande `abs-report suggest-aggregation {p.commune} --out regroupement.yml` "
+            "écrit le fichier de paramètres de son rapport.\n")
+
+
+def demote_headings(markdown: str) -> str:
+    """Every heading one level down (``#`` -> ``##``): a section that continues the page it follows."""
+    return "\n".join("#" + line if line.startswith("#") else line for line in markdown.split("\n"))
+
+
+def closing_section(ctx: ReportContext, measures, lacking: str = "") -> str:
     """Sources, definitions, method, secret statistique and the recipient's obligations (Markdown)."""
     ds, secrecy = ctx.dataset, ctx.secrecy
     counts = secrecy.counts
@@ -80,7 +145,7 @@ def closing_section(ctx: ReportContext, measures) -> str:
 {md(source_line(ctx))} Les statistiques de la Caf décrivent les foyers allocataires au
 {ctx.reference_date} (données consolidées).{rounded} La population municipale provient du
 {md(ctx.population_source)}. Les zones de comparaison sont {join([md(z.name) for z in ctx.zones[1:]])}.
-Les statistiques des Caf sont labellisées par l'Autorité de la statistique publique.{demo}
+Les statistiques des Caf sont labellisées par l'Autorité de la statistique publique.{demo}{lacking}
 
 ## Définitions
 

@@ -15,10 +15,10 @@ import pandas as pd
 from ..catalogue import label
 from ..context import ReportContext
 from ..published import read as read_published
-from ..tables import CHAPTER_TITLES, CHAPTERS, TableSpec, specs_of
-from ..untrusted import markdown_text as md
+from ..tables import CHAPTER_TITLES, CHAPTERS, MAP_RATES, TableSpec, specs_of
 from ..untrusted import plain_text
-from . import charts, tables, text
+from . import charts, fit, tables, text
+from . import maps as report_maps
 from .labels import short_label
 from .lookup import PublishedIndex, status_text
 from .sentences import sentences
@@ -49,28 +49,78 @@ class ReportView:
 
     def __post_init__(self):
         self.rows = PublishedIndex(self.published, self.context.year)
+        self._fiche = fit.is_fiche(self.context, self.rows)
+        self._plan = self._make_plan()
 
     # --- notes and numbering ------------------------------------------------------
-    def _foot(self, cells: list[str]) -> Block:
-        return Block(markdown=text.source_note(self.context, cells))
+    def _foot(self, cells: list[str], absent=()) -> Block:
+        return Block(markdown=text.source_note(self.context, cells, [z.name for z in absent]))
 
-    def _table_blocks(self, spec: TableSpec, table: tables.Table) -> list[Block]:
+    def _table_blocks(self, spec: TableSpec, table: tables.Table, absent=()) -> list[Block]:
         lines, cells = table
         self._tables += 1
         caption = f": Tableau {self._tables} – {spec.title}"
-        return [Block(markdown="\n".join(lines) + "\n\n" + caption + "\n"), self._foot(cells)]
+        return [Block(markdown="\n".join(lines) + "\n\n" + caption + "\n"), self._foot(cells, absent)]
 
-    def _figure_blocks(self, spec: TableSpec, svg: str, alt: str, statuses: list[str]) -> list[Block]:
+    def _figure_blocks(self, spec: TableSpec, svg: str, alt: str, statuses: list[str], absent=()) -> list[Block]:
         self._figures += 1
         cells = [status_text(s) for s in statuses if s != "published"]
-        return [Block(svg=svg, caption=f"Figure {self._figures} – {spec.title}", alt=alt), self._foot(cells)]
+        return [Block(svg=svg, caption=f"Figure {self._figures} – {spec.title}", alt=alt),
+                self._foot(cells, absent)]
+
+    # --- maps: figures too, one numbering in reading order ("Figure n – Carte : ...") ---------
+    def locator_map(self, spec: TableSpec) -> list[Block]:
+        """The territory within its EPCI and département, or why there is no map."""
+        from ..maps import NO_MAP_TEXT, NoGeometry, to_svg
+
+        try:
+            drawn = report_maps.locator(self.context)
+        except NoGeometry:
+            return [Block(markdown=f"**{spec.title}** : {NO_MAP_TEXT}.\n")]
+        return self._map_blocks(drawn, to_svg(drawn), _map_caption(spec.title), [])
+
+    def choropleths(self, spec: TableSpec) -> list[Block]:
+        """One map per rate over the territory's communes or IRIS, coloured from this table's rows only."""
+        from ..maps import NO_MAP_TEXT, NoGeometry, to_svg
+
+        zones = self.context.communes if spec.kind == "commune_map" else self.context.iris
+        if not zones:
+            return []
+        blocks = []
+        for item in (i for i in spec.items if i in MAP_RATES):
+            caption = _map_caption(report_maps.map_title(spec, item, self.context))
+            values = report_maps.map_values(self.published, spec.id, item)
+            if not values["status"].eq("published").any():
+                blocks.append(Block(markdown=f"**{caption}** : {text.NOT_AVAILABLE}\n"))
+                continue
+            try:
+                drawn = report_maps.choropleth(spec, item, self.context, self.published)
+            except NoGeometry:
+                blocks.append(Block(markdown=f"**{caption}** : {NO_MAP_TEXT}.\n"))
+                continue
+            blocks += self._map_blocks(drawn, to_svg(drawn), caption, list(values["status"]))
+        return blocks
+
+    def _map_blocks(self, drawn, svg: str, caption: str, statuses: list[str]) -> list[Block]:
+        self._figures += 1
+        cells = [status_text(s) for s in statuses if s != "published"]
+        return [Block(svg=svg, caption=f"Figure {self._figures} – {caption}", alt=drawn.alt),
+                Block(markdown=text.source_note(self.context, cells, basemap=True))]
 
     # --- tables and charts ----------------------------------------------------------
+    def _shown(self, spec: TableSpec) -> fit.Shown:
+        """The spec as shown (items and zones with data); the whole spec when nothing is filtered."""
+        return fit.shown(spec, self.context, self.rows) or fit.Shown(spec, self.context.zones, ())
+
     def table(self, spec: TableSpec) -> list[Block]:
-        return self._table_blocks(spec, tables.zones_table(spec, self.context, self.rows))
+        part = self._shown(spec)
+        return self._table_blocks(part.spec, tables.zones_table(part.spec, self.context, self.rows, part.zones),
+                                  part.absent)
 
     def evolution_table(self, spec: TableSpec) -> list[Block]:
-        return self._table_blocks(spec, tables.evolution_table(spec, self.context, self.rows))
+        part = self._shown(spec)
+        return self._table_blocks(part.spec, tables.evolution_table(part.spec, self.context, self.rows,
+                                                                    part.zones), part.absent)
 
     def iris_table(self, spec: TableSpec) -> list[Block]:
         """The territory's quartiers, or a sentence saying why none can be shown."""
@@ -85,23 +135,26 @@ class ReportView:
 
     def bar_chart(self, spec: TableSpec) -> list[Block]:
         """Horizontal bars per zone (grouped by item); the territory stands out; secrets say ``s``."""
+        part = self._shown(spec)
         data = []
-        for item in spec.items:
-            for z in self.context.zones:
+        for item in part.spec.items:
+            for z in part.zones:
                 value, status, unit = self.rows.get(spec.id, z, item)
                 data.append({"item": short_label(item), "zone": plain_text(z.name), "value": value,
                              "status": status, "unit": unit})
         frame = pd.DataFrame(data)
-        svg = charts.bar_svg(frame, [plain_text(z.name) for z in self.context.zones])
-        return self._figure_blocks(spec, svg, charts.alt_text(spec.title, frame), list(frame["status"]))
+        svg = charts.bar_svg(frame, [plain_text(z.name) for z in part.zones])
+        return self._figure_blocks(spec, svg, charts.alt_text(spec.title, frame), list(frame["status"]),
+                                   part.absent)
 
     def index_chart(self, spec: TableSpec) -> list[Block]:
         """Each zone's index year by year (first year = 100): one line per zone, one panel per item."""
+        part = self._shown(spec)
         years = list(dict.fromkeys((*self.context.years, self.context.year)))
         first = years[0]
         data = []
-        for item in spec.items:
-            for z in self.context.zones:
+        for item in part.spec.items:
+            for z in part.zones:
                 for y in years:
                     value, status = 100.0, "published"
                     if y != first:
@@ -111,47 +164,109 @@ class ReportView:
                     data.append({"item": label(item), "zone": plain_text(z.name), "year": y, "value": value,
                                  "status": status})
         frame = pd.DataFrame(data)
-        svg = charts.line_svg(frame, [plain_text(z.name) for z in self.context.zones], years, reference=100.0,
+        svg = charts.line_svg(frame, [plain_text(z.name) for z in part.zones], years, reference=100.0,
                               ylabel=f"indice (base 100 en {first})")
         alt = charts.line_alt_text(f"{spec.title} : indice base 100 en {first}", frame)
-        return self._figure_blocks(spec, svg, alt, list(frame["status"]))
+        return self._figure_blocks(spec, svg, alt, list(frame["status"]), part.absent)
 
     # --- chapters -------------------------------------------------------------------
+    @property
+    def is_fiche(self) -> bool:
+        """A short fiche: most of the territory's key figures are hidden (:func:`.fit.is_fiche`)."""
+        return self._fiche
+
     def chapters(self) -> tuple[str, ...]:
-        return CHAPTERS
+        """The chapters this report shows, in reading order."""
+        return fit.FICHE_CHAPTERS if self.is_fiche else CHAPTERS
+
+    def _specs(self, chapter: str) -> tuple[TableSpec, ...]:
+        """The chapter's tables and charts that hold something for the territory."""
+        return self._plan.get(chapter, ())
+
+    def _make_plan(self) -> dict[str, tuple[TableSpec, ...]]:
+        """Each chapter's tables and charts to show, decided once for the whole report.
+
+        A table whose rows left are all printed by an earlier table (the total
+        ``foyers_allocataires`` alone under « configuration familiale ») says
+        nothing new and is left out with its empty rows. Charts draw numbers of
+        the tables by design and are kept when they have anything to draw.
+        """
+        plan, seen = {}, set()
+        for chapter in self.chapters():
+            specs = specs_of(chapter)
+            if self._fiche:
+                specs = tuple(s for s in specs if s.id == fit.KEY_TABLE)
+            kept = []
+            for spec in specs:
+                part = fit.shown(spec, self.context, self.rows)
+                if spec.kind == "iris" or spec.is_map:  # maps say themselves when they have nothing
+                    kept.append(spec)
+                elif part and (spec.kind != "table" or set(part.spec.items) - seen):
+                    kept.append(spec)
+                    if spec.kind == "table":
+                        seen.update(part.spec.items)
+            plan[chapter] = tuple(kept)
+        return plan
 
     def chapter(self, chapter: str) -> list[Block]:
-        """The heading, a few sentences and every table and chart of a chapter."""
-        blocks = [Block(markdown=f"# {CHAPTER_TITLES[chapter]}\n")]
+        """The heading, a few sentences and every table and chart of a chapter (nothing when it is empty)."""
+        if chapter not in self.chapters():
+            return []
         intro = sentences(self.context, self.rows, chapter)
-        if intro:
+        specs = self._specs(chapter)
+        if not intro and not specs and not self.is_fiche:
+            return []
+        blocks = [Block(markdown=f"# {CHAPTER_TITLES[chapter]}\n")]
+        if self.is_fiche:
+            hidden, total = fit.hidden_key_figures(self.context, self.rows)
+            blocks.append(Block(markdown=text.fiche_notice(self.context, hidden, total)))
+        elif intro:
             blocks.append(Block(markdown=" ".join(intro) + "\n"))
-        for spec in specs_of(chapter):
+        for spec in specs:
             blocks += self._spec_blocks(spec)
+        if self.is_fiche:
+            blocks.append(Block(markdown=text.proposal_paragraph(self.context)))
         return blocks
 
     def _spec_blocks(self, spec: TableSpec) -> list[Block]:
-        if spec.kind == "iris":
-            return self.iris_table(spec)
-        if not self.rows.available(spec, self.context.zones):
-            return [Block(markdown=f"**{spec.title}** : {text.NOT_AVAILABLE}\n")]
-        blocks = []
-        if not self.rows.available(spec, self.context.zones[:1]):
-            blocks.append(Block(markdown=(
-                f"Pour {md(self.context.territory.name)}, la source ne fournit pas ces données : elles sont "
-                "présentées pour les zones de comparaison, à l'échelle la plus proche disponible.\n")))
         build = {"table": self.table, "bar": self.bar_chart, "evolution": self.evolution_table,
-                 "index": self.index_chart}[spec.kind]
-        return blocks + build(spec)
+                 "index": self.index_chart, "iris": self.iris_table, "locator": self.locator_map,
+                 "commune_map": self.choropleths, "iris_map": self.choropleths}[spec.kind]
+        return build(spec)
+
+    def _shown_measures(self) -> set[str]:
+        """Every measure some shown table or chart prints."""
+        out = set()
+        for chapter in self.chapters():
+            for spec in self._specs(chapter):
+                part = fit.shown(spec, self.context, self.rows)
+                items = part.spec.items if part else spec.items
+                out.update(items)
+                if spec.kind == "evolution":
+                    out.update(f"evolution_{i}" for i in items)
+                if spec.kind == "index":
+                    out.update(f"indice_{i}" for i in items)
+        return out
 
     def closing_section(self) -> list[Block]:
-        """Sources, definitions, method, secret statistique and the recipient's obligations."""
-        return [Block(markdown=text.closing_section(self.context, self.rows.measures))]
+        """Sources, what the source lacks, definitions, method, secret statistique and obligations."""
+        shown = self._shown_measures()
+        measures = [m for m in self.rows.measures if m in shown]
+        missing, absent = fit.lacking(self.context, self.rows)
+        section = text.closing_section(self.context, measures, text.lacking_section(missing, absent))
+        if self.is_fiche:  # one flow after the fiche's page, not a chapter of its own
+            section = text.demote_headings(section)
+        return [Block(markdown=section)]
 
     def erratum(self) -> list[Block]:
         """The "Erratum" box opening a re-issued report (nothing for a first edition)."""
         box = text.erratum_box(self.context)
         return [Block(markdown=box)] if box else []
+
+
+def _map_caption(title: str) -> str:
+    """``Taux de couverture par commune`` -> ``Carte : taux de couverture par commune``."""
+    return f"Carte : {title[:1].lower()}{title[1:]}"
 
 
 def show(blocks: list[Block]) -> None:

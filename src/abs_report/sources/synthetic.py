@@ -41,7 +41,7 @@ from ..geography import Geography, load_geography
 from ..observations import Dataset, DatasetMeta
 from ..paths import cache_dir
 
-GENERATOR_VERSION = "1"
+GENERATOR_VERSION = "2"
 """Bump whenever the output changes: the cache folder is keyed by it."""
 SEED = 20241231
 YEARS = (2020, 2021, 2022, 2023, 2024)
@@ -49,10 +49,13 @@ YEARS = (2020, 2021, 2022, 2023, 2024)
 IRIS_MIN_POPULATION = 10_000
 """Communes this large are split into IRIS (as INSEE does)."""
 IRIS_TARGET_POPULATION = 2_200
+REAL_IRIS_DEPARTEMENT = "38"
+"""Where the demonstration IRIS are INSEE's real ones (the packaged contours)."""
 
 DESCRIPTION = (
     "Données fictives de démonstration : effectifs d'allocataires simulés pour chaque commune "
-    "de France (et les IRIS des communes de 10 000 habitants ou plus), en décembre de chaque "
+    "de France et leurs IRIS (en Isère, les IRIS 2020 de l'Insee ; ailleurs, des IRIS simulés pour les "
+    "communes de 10 000 habitants ou plus), en décembre de chaque "
     "année, calés sur les ordres de grandeur des données ouvertes de la Cnaf pour l'Isère. "
     "Ils ne décrivent aucun territoire réel."
 )
@@ -303,28 +306,66 @@ class _Units:
 
 
 def _units(geography: Geography, rng: np.random.Generator) -> _Units:
-    """Split the communes into units and give each its effects."""
+    """Split the communes into units and give each its effects.
+
+    In Isère the IRIS are INSEE's real ones (the packaged contours, edition 2020),
+    so that a report's quartiers carry real names and sit on the maps; a commune
+    without an IRIS split (type Z) stays whole. Elsewhere communes of 10,000
+    inhabitants or more are split into generated IRIS.
+    """
     communes = geography.communes.sort_index()
     codes = communes.index.to_numpy(dtype=object)
     pop = communes["population"].to_numpy(dtype=np.int64)
     deps = communes["departement"].to_numpy(dtype=object)
     commune_effect = _departement_effect(deps) + rng.normal(0.0, 0.22, len(codes))
-    split = pop >= IRIS_MIN_POPULATION
-    iris = _iris_layout(codes[split], pop[split], rng)
-    n_iris = iris["parent"]
-    whole = ~split
+    real = _real_iris(codes)
+    has_real = np.isin(codes, real["commune"])
+    generated = (pop >= IRIS_MIN_POPULATION) & ~has_real & (deps != REAL_IRIS_DEPARTEMENT)
+    iris = _iris_layout(codes[generated], pop[generated], rng)
+    iris["parent"] = np.flatnonzero(generated)[iris["parent"]]
+    iris = _concat_layouts(iris, _real_iris_layout(real, codes, pop, rng))
+    parent = iris["parent"]
+    whole = ~(generated | has_real)
     size = np.log10(np.maximum(pop, 1))
     return _Units(
         code=np.concatenate([codes[whole], iris["code"]]),
         level=np.concatenate([np.full(whole.sum(), "commune", dtype=object),
-                              np.full(len(n_iris), "iris", dtype=object)]),
-        commune=np.concatenate([codes[whole], codes[split][n_iris]]),
+                              np.full(len(parent), "iris", dtype=object)]),
+        commune=np.concatenate([codes[whole], codes[parent]]),
         population=np.concatenate([pop[whole], iris["population"]]),
-        size=np.concatenate([size[whole], size[split][n_iris]]),
-        deprivation=np.concatenate([commune_effect[whole],
-                                    commune_effect[split][n_iris] + iris["effect"]]),
-        overseas=np.isin(np.concatenate([deps[whole], deps[split][n_iris]]), _OVERSEAS),
+        size=np.concatenate([size[whole], size[parent]]),
+        deprivation=np.concatenate([commune_effect[whole], commune_effect[parent] + iris["effect"]]),
+        overseas=np.isin(np.concatenate([deps[whole], deps[parent]]), _OVERSEAS),
     )
+
+
+def _real_iris(codes: np.ndarray) -> pd.DataFrame:
+    """INSEE's IRIS of the communes that have an IRIS split (types H, A, D), from the packaged contours."""
+    from ..geometry import load_geometry
+
+    table = load_geometry().iris
+    table = table[(table["type"] != "Z") & table["commune"].isin(set(codes))]
+    return table.sort_index()[["commune", "type"]].rename_axis("code").reset_index()
+
+
+def _real_iris_layout(real: pd.DataFrame, codes: np.ndarray, pop: np.ndarray,
+                      rng: np.random.Generator) -> dict:
+    """Population and deprivation of the real IRIS: activity and other IRIS (A, D) have few residents."""
+    index = pd.Index(codes)
+    parent = index.get_indexer(real["commune"]).astype(np.int64)
+    order = np.argsort(parent, kind="stable")  # _split_exactly wants each commune's IRIS together
+    parent, types = parent[order], real["type"].to_numpy()[order]
+    weight = rng.lognormal(0.0, 0.4, len(parent))
+    small = types != "H"
+    weight[small] = rng.uniform(0.01, 0.12, small.sum())
+    effect = rng.normal(0.0, 0.45, len(parent))
+    local = np.unique(parent, return_inverse=True)[1]
+    return {"code": real["code"].to_numpy(dtype=object)[order], "parent": parent,
+            "population": _split_exactly(pop[np.unique(parent)], local, weight), "effect": effect}
+
+
+def _concat_layouts(first: dict, second: dict) -> dict:
+    return {key: np.concatenate([first[key], second[key]]) for key in first}
 
 
 def _departement_effect(deps: np.ndarray) -> np.ndarray:
