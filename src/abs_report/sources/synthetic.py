@@ -35,6 +35,7 @@ import numpy as np
 import pandas as pd
 
 from .. import checked_cache as cc
+from ..manifest import sha256
 from .. import observations
 from ..geography import Geography, load_geography
 from ..observations import Dataset, DatasetMeta
@@ -196,7 +197,7 @@ def _write_atomically(dataset: Dataset, folder: Path) -> None:
     try:
         observations.save(dataset, scratch)
         for name in DEMO_FILES:
-            cc.write_sidecar(scratch / name, cc.sha256_of(scratch / name))
+            cc.write_sidecar(scratch / name, sha256(scratch / name))
         try:
             os.rename(scratch, folder)
         except OSError:
