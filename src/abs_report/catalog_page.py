@@ -167,7 +167,7 @@ def map_svg(entries: list[Entry], rates: dict | None = None) -> str:
     outline = "".join(_svg_path(s, *frame) for s in epcis["shape"])
     name = _text(dep["name"].iloc[0])
     return (f'<figure class="carte"><svg viewBox="0 0 {width} {height}" '
-            f'role="img" aria-labelledby="carte-titre"><title id="carte-titre">Carte des rapports : {name}. '
+            f'role="group" aria-labelledby="carte-titre"><title id="carte-titre">Carte des rapports : {name}. '
             f'Chaque commune ou intercommunalité colorée ouvre son rapport.</title>'
             f'<path class="fond" d="{_svg_path(dep["shape"].iloc[0], *frame)}"/>'
             + "".join(layers) + f'<path class="limites" d="{outline}"/></svg>'

@@ -22,6 +22,7 @@ import sys
 from pathlib import Path
 
 from .atomic import write_file
+from .manifest import sha256
 
 SIDECAR_SUFFIX = ".sha256"
 
@@ -33,15 +34,6 @@ class DamagedCache(Exception):
 def sidecar(path: Path) -> Path:
     """``<path>.sha256``."""
     return path.with_name(path.name + SIDECAR_SUFFIX)
-
-
-def sha256_of(path: Path) -> str:
-    """SHA-256 of a file, read in blocks (the demonstration data is tens of MB)."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as stream:
-        for block in iter(lambda: stream.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def write_checked(path: Path, data: bytes) -> None:
@@ -89,10 +81,26 @@ def read_checked(path: Path) -> bytes | None:
     return data
 
 
+def read_checked_pair(first: Path, second: Path) -> tuple[bytes, bytes] | None:
+    """Both files of a cache entry when each matches its sidecar; ``None`` when neither exists.
+
+    Raises
+    ------
+    DamagedCache
+        Either file is damaged, or only one of the two exists.
+    """
+    one, two = read_checked(first), read_checked(second)
+    if one is None and two is None:
+        return None
+    if one is None or two is None:
+        raise DamagedCache("entrée incomplète")
+    return one, two
+
+
 def check_file(path: Path) -> None:
     """:class:`DamagedCache` unless ``path`` matches its sidecar (read in blocks, not kept)."""
     try:
-        digest = sha256_of(path)
+        digest = sha256(path)
     except FileNotFoundError:
         raise DamagedCache("fichier absent") from None
     except OSError as exc:

@@ -138,11 +138,10 @@ def _read_cut(table: Path, meta: Path):
     from ..observations import Dataset, DatasetMeta
 
     try:
-        raw_obs, raw_meta = cc.read_checked(table), cc.read_checked(meta)
-        if raw_obs is None and raw_meta is None:
+        entry = cc.read_checked_pair(table, meta)
+        if entry is None:
             return None
-        if raw_obs is None or raw_meta is None:
-            raise cc.DamagedCache("entrée incomplète")
+        raw_obs, raw_meta = entry
         info = json.loads(raw_meta.decode("utf-8"))
         obs = pd.read_parquet(io.BytesIO(raw_obs))
         obs["zone_code"] = obs["zone_code"].astype(str)

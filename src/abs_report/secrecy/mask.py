@@ -278,12 +278,8 @@ def _load(table: Path, meta: Path, rules: Rules) -> Protection | None:
     a mask decides what is published, it is never used unchecked.
     """
     try:
-        raw_cells, raw_info = cc.read_checked(table), cc.read_checked(meta)
-        if raw_cells is None and raw_info is None:
-            return None
-        if raw_cells is None or raw_info is None:
-            raise cc.DamagedCache("entrée incomplète")
-        return _decode(raw_cells, raw_info, rules)
+        entry = cc.read_checked_pair(table, meta)
+        return None if entry is None else _decode(*entry, rules)
     except cc.DamagedCache as exc:
         reason = str(exc)
     except Exception as exc:  # noqa: BLE001 - any file that does not decode is a damaged cache entry

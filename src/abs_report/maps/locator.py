@@ -1,0 +1,136 @@
+"""The locator map: a territory within its intercommunality and département."""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.patches import PathPatch, Patch
+
+from ..geometry import Geometry, load_geometry
+from .frame import _bounds, _finish, _map_axes
+from .layers import LOCATOR_PER, _add, _grid_of, layer_path, zone_path
+from .style import BASE_FACE, EPCI_FACE, FONT, MapFigure, NoGeometry, TERRITORY_FACE, TITLE_BAND, _wrap
+
+
+def locator_map(level: str, code: str, *, members: Sequence[str] = (), name: str | None = None,
+                geometry: Geometry | None = None, show_title: bool = True) -> MapFigure:
+    """The territory within its EPCI and the département.
+
+    Parameters
+    ----------
+    level : str
+        ``commune``, ``iris``, ``qpv``, ``aggregation``, ``epci`` or ``departement``.
+    code : str
+        The territory's code (an aggregation's own id, with ``members``).
+    members : sequence of str
+        Communes of an aggregation.
+    name : str, optional
+        The territory's name (from the geometry by default; required for an aggregation).
+
+    Raises
+    ------
+    NoGeometry
+        When the territory is outside the packaged geometry.
+    """
+    geometry = geometry or load_geometry()
+    layer, parts = _territory(geometry, level, code, members)
+    paths = [zone_path(geometry, layer, p) for p in parts]
+    name = name or _name(geometry, layer, parts[0])
+    epci = _epci_of(geometry, layer, parts)
+    dep_code = geometry._layers["departement"].index[0]
+    fig, ax = _map_axes(_bounds([layer_path(geometry, "departement")]), titled=show_title, max_height=3.6)
+    grid = _grid_of(ax, LOCATOR_PER)
+    paths = [zone_path(geometry, layer, p, grid) for p in parts]
+    zones = {dep_code: _add(ax, PathPatch(zone_path(geometry, "departement", dep_code, grid),
+                                              facecolor=BASE_FACE, edgecolor="#555555", linewidth=0.8))}
+    if epci and layer != "epci":
+        zones[epci] = _add(ax, PathPatch(zone_path(geometry, "epci", epci, grid), facecolor=EPCI_FACE,
+                                             edgecolor="none"))
+    _add(ax, PathPatch(layer_path(geometry, "epci", grid=grid), facecolor="none", edgecolor="#9a9a9a",
+                       linewidth=0.4))
+    for part, path in zip(parts, paths):
+        zones[part] = _add(ax, PathPatch(path, facecolor=TERRITORY_FACE, edgecolor=TERRITORY_FACE,
+                                             linewidth=0.6))
+    if layer == "departement":
+        # Seen on the page: a département filled dark hid its EPCI, which the alt text names.
+        _add(ax, PathPatch(layer_path(geometry, "epci", grid=grid), facecolor="none", edgecolor="white",
+                           linewidth=0.6))
+    title = f"Localisation : {name}"
+    _locator_legend(fig, name, geometry, epci if layer != "epci" else None, dep_code,
+                    own=layer == "departement")
+    _finish(fig, ax, title if show_title else None)
+    return MapFigure(fig, title, _locator_alt(geometry, name, epci, layer, dep_code), zones)
+
+
+def _territory(geometry: Geometry, level: str, code: str, members: Sequence[str]) -> tuple[str, list[str]]:
+    """Which layer and zones stand for the territory on a locator map."""
+    if level == "iris":
+        return "iris", [code]
+    if level == "qpv":
+        return "qpv", [code]
+    if level == "commune":
+        return "communes", [code]
+    if level == "aggregation":
+        return "communes", list(members)
+    if level == "epci":
+        return "epci", [code]
+    if level == "departement":
+        if code not in geometry._layers["departement"].index:
+            raise NoGeometry(f"departement {code}")
+        return "departement", [code]
+    raise NoGeometry(f"{level} {code}")
+
+
+def _name(geometry: Geometry, layer: str, code: str) -> str:
+    return str(geometry._layers[layer].at[code, "name"])
+
+
+def _epci_of(geometry: Geometry, layer: str, parts: list[str]) -> str | None:
+    communes = geometry._layers["communes"]
+    if layer == "epci":
+        return parts[0]
+    if layer == "iris":
+        first = parts[0][:5]
+    elif layer == "qpv":
+        first = geometry._layers["qpv"].at[parts[0], "communes"][0]
+    elif layer == "communes":
+        first = parts[0]
+    else:
+        return None
+    epci = communes.at[first, "epci"] if first in communes.index else ""
+    return epci if epci and geometry.has_layer("epci") and epci in geometry._layers["epci"].index else None
+
+
+def _locator_legend(fig: Figure, name: str, geometry: Geometry, epci: str | None, dep: str,
+                    own: bool = False) -> None:
+    handles = [Patch(facecolor=TERRITORY_FACE, label=_wrap(name))]
+    if own:  # the département itself: its EPCI's borders, not the département a second time
+        handles.append(Line2D([], [], color=TERRITORY_FACE, linewidth=0, marker="s", markersize=9,
+                              markeredgecolor="white", label=_wrap("Limites des intercommunalités (en blanc)")))
+    if epci:
+        handles.append(Patch(facecolor=EPCI_FACE, label=_wrap(_name(geometry, "epci", epci))))
+    if not own:
+        handles.append(Patch(facecolor=BASE_FACE, edgecolor="#555555", linewidth=0.6,
+                             label=_wrap(f"Département : {_name(geometry, 'departement', dep)}")))
+    fig.legend(handles=handles, loc="upper left", bbox_to_anchor=(0.70, 1 - TITLE_BAND / fig.get_figheight()), frameon=False,
+               prop=FONT | {"size": 7.5}, handlelength=1.6, handleheight=1.1)
+
+
+def _locator_alt(geometry: Geometry, name: str, epci: str | None, layer: str, dep: str) -> str:
+    dep_name = _of_departement(geometry, dep)
+    within = f"au sein de {_name(geometry, 'epci', epci)} (en clair), " if epci and layer != "epci" else ""
+    if layer == "departement":
+        return f"Carte de localisation : le département {dep_name} et ses intercommunalités."
+    return f"Carte de localisation : {name} (en foncé) {within}dans le département {dep_name}."
+
+
+def _of_departement(geometry: Geometry, dep: str) -> str:
+    """``de l'Isère``, ``du Rhône``, ``de la Drôme`` (INSEE's TNCC article code)."""
+    from ..geography import article_of, load_geography
+
+    article = article_of(load_geography(), "departement", dep)
+    return {2: "du ", 3: "de la ", 4: "des ", 5: "de l'"}.get(article, "de ") + _name(geometry, "departement", dep)
+
+
