@@ -158,8 +158,8 @@ def test_every_figure_has_alt_text(report):
         assert len(figures) == html.count("<img ")  # every chart of the HTML, tagged in the PDF
         for figure in figures:
             alt = str(figure.get("/Alt", ""))
-            # Charts and maps (issue 14) each say what they show.
-            assert alt.startswith(("Diagramme en barres", "Carte ")) and len(alt) > 40, alt
+            # Bar and line charts and maps (issues 13 and 14) each say what they show.
+            assert alt.startswith(("Diagramme en barres", "Graphique en courbes", "Carte ")) and len(alt) > 40, alt
 
 
 def test_running_header_and_footer_are_artefacts(report):
