@@ -23,10 +23,15 @@ RATES = {"foyers_allocataires": 0.35, "personnes_couvertes": 0.8, "foyers_rsa": 
          "foyers_aides_logement": 0.11, "foyers_af": 0.12, "foyers_aah": 0.012}
 
 
-def fixture_rows(geography, corrections: dict | None = None) -> list[str]:
-    """Tidy CSV lines; ``corrections`` maps (commune, year, measure) to a replacement value."""
+def fixture_rows(geography, corrections: dict | None = None, epcis=(VERCORS, OTHER_EPCI),
+                 skip_commune: str | None = None) -> list[str]:
+    """Tidy CSV lines for every commune of ``epcis``.
+
+    ``corrections`` maps (commune, year, measure) to a replacement value;
+    ``skip_commune`` leaves one commune out (a dataset that does not cover it).
+    """
     communes = geography.communes
-    codes = sorted(communes.index[communes["epci"].isin([VERCORS, OTHER_EPCI])])
+    codes = sorted(c for c in communes.index[communes["epci"].isin(list(epcis))] if c != skip_commune)
     lines = ["zone_level,zone_code,year,measure,value"]
     for code in codes:
         population = int(communes.at[code, "population"])
@@ -37,13 +42,15 @@ def fixture_rows(geography, corrections: dict | None = None) -> list[str]:
     return lines
 
 
-def make_dataset(root: Path, geography, name: str = "data", corrections: dict | None = None) -> Path:
+def make_dataset(root: Path, geography, name: str = "data", corrections: dict | None = None,
+                 epcis=(VERCORS, OTHER_EPCI), skip_commune: str | None = None) -> Path:
     """Write the tidy CSV under ``root`` and import it into ``root/name``; returns the dataset folder."""
     from abs_report.sources.importer import import_files
 
     root.mkdir(parents=True, exist_ok=True)
     csv_path = root / f"{name}.csv"
-    csv_path.write_text("\n".join(fixture_rows(geography, corrections)) + "\n", encoding="utf-8")
+    lines = fixture_rows(geography, corrections, epcis, skip_commune)
+    csv_path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     import_files([csv_path], root / name, geography=geography)
     return root / name
 
