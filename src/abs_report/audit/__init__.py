@@ -18,6 +18,7 @@ import pandas as pd
 
 from ..geography import Geography
 from .model import build_model
+from .pieces import piece_fails
 from .published import check_frame, combine, read_published
 from .solve import discloses, intervals
 
@@ -58,7 +59,7 @@ def _truth_lookup(truth: pd.DataFrame | None) -> dict:
 
 
 def audit_published(frames: list[pd.DataFrame], geography: Geography,
-                    truth: pd.DataFrame | None = None) -> AuditResult:
+                    truth: pd.DataFrame | None = None, pieces=None) -> AuditResult:
     """Attack everything in ``frames`` at once (all reports of a batch together).
 
     Parameters
@@ -70,11 +71,16 @@ def audit_published(frames: list[pd.DataFrame], geography: Geography,
     truth
         Optional canonical observations: failures then show true values, and a
         cell whose true value is 0 is not a failure.
+    pieces
+        Codes of the QPV ∩ IRIS pieces a reader knows exist (default: the
+        packaged geometry's). A piece's cell fails when pinned to 1..4 (or
+        bounded under 5), or pinned while the piece has fewer than 100
+        foyers allocataires.
     """
     frames = [f.astype(str).replace({"nan": "", "None": ""}) for f in frames]
     for f in frames:
         check_frame(f)
-    model = build_model(combine(frames), geography)
+    model = build_model(combine(frames), geography, pieces)
     # IRIS <commune>0000 is the whole commune (not split): not infra-communal.
     checked = [k for k in model.hidden if not (k[0] == "iris" and k[1].endswith("0000"))]
     bounds = intervals(model)
@@ -82,7 +88,12 @@ def audit_published(frames: list[pd.DataFrame], geography: Geography,
     failures = []
     for key in checked:
         lower, upper = bounds.get(key, (0.0, np.inf))
-        if not discloses(lower, upper, model.units.get(key, "count")):
+        unit = model.units.get(key, "count")
+        if key in model.pieces:
+            if piece_fails(key, lower, upper, unit, bounds, known_truth):
+                failures.append(Failure(*key, lower, upper, known_truth.get(key)))
+            continue
+        if not discloses(lower, upper, unit):
             continue
         true = known_truth.get(key)
         if true is not None and true <= 0:

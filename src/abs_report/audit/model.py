@@ -17,6 +17,7 @@ import pandas as pd
 
 from ..catalogue import INDICATORS, MEASURES, RELATIONS, SUBSETS
 from ..geography import Geography
+from .pieces import piece_facts
 from .published import Publication
 
 Key = tuple[str, str, str, str]  # zone_level, zone_code, year, measure
@@ -40,6 +41,8 @@ class Model:
     """Cells to judge (not shown, not missing)."""
     rows: list[Row]
     units: dict[Key, str]
+    pieces: frozenset[Key] = frozenset()
+    """Cells of QPV ∩ IRIS pieces: never published, judged by their own rule."""
 
 
 def _zone_measures(pub: Publication) -> dict[tuple[str, str, str], set[str]]:
@@ -128,8 +131,25 @@ def _ratio_rows(pub: Publication) -> list[Row]:
     return rows
 
 
-def build_model(pub: Publication, geography: Geography) -> Model:
-    """All rows that touch at least one cell the attacker does not see."""
+def _piece_rows(piece_measures, facts, measures_by_zone, involved) -> list[Row]:
+    """Each fact of :func:`piece_facts` for every secret measure its zones carry."""
+    rows = []
+    for total, parts in facts:
+        measures = set(measures_by_zone.get(total, ())).union(
+            *(piece_measures.get(p, measures_by_zone.get(p, ())) for p in parts))
+        for m in sorted(m for m in measures if MEASURES.get(m) is not None and MEASURES[m].secret):
+            keys = [(*total, m)] + [(*p, m) for p in parts]
+            if any(k in involved for k in keys):
+                rows.append(Row({keys[0]: -1.0, **{k: 1.0 for k in keys[1:]}}, True))
+    return rows
+
+
+def build_model(pub: Publication, geography: Geography, pieces=None) -> Model:
+    """All rows that touch at least one cell the attacker does not see.
+
+    ``pieces``: the QPV ∩ IRIS piece codes a reader knows exist (default: the
+    packaged geometry's).
+    """
     cells = pub.cells
     known, hidden, units = {}, [], {}
     for lv, code, year, m, unit, value, rounding, shown, status in cells.itertuples(index=False):
@@ -143,7 +163,13 @@ def build_model(pub: Publication, geography: Geography) -> Model:
     for (lv, code, year), ms in _zone_measures(pub).items():
         measures_by_zone[(lv, code, year)] = ms
     zones = set(measures_by_zone)
+    piece_measures, facts = piece_facts(zones, measures_by_zone, geography, pieces)
+    piece_keys = {(*z, m) for z, ms in piece_measures.items() for m in ms}
+    units.update({k: MEASURES[k[3]].unit for k in piece_keys})
+    hidden += sorted(piece_keys)
     involved = {k for k in units if k not in known}
-    rows = _within_zone(zones, involved) + _geographic(zones, measures_by_zone, involved, geography)
+    rows = _within_zone(zones | set(piece_measures), involved) + _geographic(zones, measures_by_zone, involved,
+                                                                             geography)
+    rows += _piece_rows(piece_measures, facts, measures_by_zone, involved)
     rows += [r for r in _ratio_rows(pub) if any(k not in known for k in r.terms)]
-    return Model(known, hidden, rows, units)
+    return Model(known, hidden, rows, units, frozenset(piece_keys))

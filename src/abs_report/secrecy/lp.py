@@ -135,6 +135,28 @@ class Attacker:
         x = model.optimum(np.concatenate([np.zeros(n), -np.ones(s)]))
         return None if x is None else x[:n]
 
+    # --- bounds of unknowns -------------------------------------------
+    def bounds(self, hidden: np.ndarray, cells: np.ndarray) -> dict[int, tuple[float, float]]:
+        """Smallest and largest value of each of ``cells`` (hidden) given what is published.
+
+        For cells whose true value the table does not hold (QPV ∩ IRIS pieces of
+        real data): the interval is what a reader can derive. ``cap`` as an upper
+        bound means unbounded.
+        """
+        want = np.zeros(len(hidden), bool)
+        want[np.asarray(cells, int)] = True
+        out: dict[int, tuple[float, float]] = {}
+        for comp in self.components(hidden):
+            local = np.flatnonzero(want[comp.cells])
+            if not len(local):
+                continue
+            model = _Model(comp, np.full(len(comp.cells), self.cap))
+            for j in local.tolist():
+                upper = self._bound(model, j, +1.0, lambda x: None)
+                lower = self._bound(model, j, -1.0, lambda x: None)
+                out[int(comp.cells[j])] = (lower, upper)
+        return out
+
     # --- the check ------------------------------------------------------
     def exposed(self, hidden: np.ndarray, check: np.ndarray) -> list[Exposure]:
         """Cells of ``check`` (all hidden) that are not safe."""

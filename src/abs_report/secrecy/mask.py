@@ -19,13 +19,14 @@ from ..catalogue import MEASURES
 from ..errors import BuildFailed
 from ..geography import Geography, Zone
 from . import primary as st
+from .derived import judged_pieces
 from .lp import Attacker
 from .relations import build_system
 from .rules import Rules
-from .secondary import suppress
+from .secondary import Suppression, suppress
 from .table import CELL_KEY, build_cells, scope_rows
 
-MASK_FORMAT = "4"
+MASK_FORMAT = "5"
 """Bump when the cached mask layout or the suppression algorithm changes."""
 
 
@@ -134,10 +135,11 @@ def protect(observations: pd.DataFrame, year: int, zones: Sequence[tuple[str, st
     # A fixed cell is protected by the part that decided it (docs/SECRECY.md); this part adds
     # partners only for its own cells.
     checked = np.isin(status, [st.PRIMARY, st.THRESHOLD]) & ~alias & ~is_fixed
-    result = suppress(values, system, hidden=status != st.PUBLISHED, checked=checked,
-                      candidate=(status == st.PUBLISHED) & secret_measure & ~is_fixed,
+    candidate = (status == st.PUBLISHED) & secret_measure & ~is_fixed
+    result = suppress(values, system, hidden=status != st.PUBLISHED, checked=checked, candidate=candidate,
                       level=rules.protection_level, max_rounds=rules.max_rounds,
                       delta=_exactness(cells, values))
+    result = _protect_unknown_pieces(cells, values, system, rules, result, checked, candidate)
     if result.unresolved:
         raise UnprotectedCells(f"le secret secondaire n'a pas pu protéger {len(result.unresolved)} cellule(s) : "
                                "rien n'est publié", cells.iloc[list(result.unresolved)][CELL_KEY])
@@ -150,6 +152,36 @@ def protect(observations: pd.DataFrame, year: int, zones: Sequence[tuple[str, st
               "missing": int((status == st.MISSING).sum()), "lp_solved": result.lp_solved,
               "fixed": int(is_fixed.sum())}
     return Protection(cells, passes, rules.version, mask_hash(cells))
+
+
+def _protect_unknown_pieces(cells: pd.DataFrame, values: np.ndarray, system, rules: Rules,
+                            result: Suppression, checked: np.ndarray, candidate: np.ndarray) -> Suppression:
+    """Protect the pieces the data does not give but the published cells pin (:mod:`.derived`).
+
+    Each round judges the unknown pieces on the values a reader derives and
+    hides partners for those the rules make secret; hiding more only widens
+    other intervals, so the rounds end.
+    """
+    judge = values.copy()
+    checked = checked.copy()
+    delta = _exactness(cells, values)
+    passes = dict(result.passes)
+    secondary = result.secondary.copy()
+    for round_ in range(1, rules.max_rounds + 1):
+        found = judged_pieces(cells, judge, result.hidden, system, rules, delta)
+        if not found:
+            break
+        at = np.array(sorted(found), int)
+        judge[at] = [found[c] for c in at.tolist()]
+        checked[at] = True
+        result = suppress(judge, system, hidden=result.hidden, checked=checked,
+                          candidate=candidate & ~result.hidden, level=rules.protection_level,
+                          max_rounds=rules.max_rounds, delta=delta)
+        passes[f"secondary_qpv_pieces_{round_}"] = int((result.secondary & ~secondary).sum())
+        secondary |= result.secondary
+        if result.unresolved:
+            break
+    return Suppression(result.hidden, secondary & result.hidden, passes, result.unresolved, result.lp_solved)
 
 
 def _apply_fixed(cells: pd.DataFrame, status: np.ndarray, fixed: pd.DataFrame | None) -> np.ndarray:

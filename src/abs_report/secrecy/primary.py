@@ -1,4 +1,5 @@
-"""Primary secrecy: small counts, the amounts paid to them, small infra-communal zones."""
+"""Primary secrecy: small counts, the amounts paid to them, small infra-communal zones (IRIS, QPV,
+hors QPV, QPV ∩ IRIS pieces)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,8 @@ import numpy as np
 import pandas as pd
 
 from ..catalogue import MEASURES
+from ..geography import PIECE_LEVEL
+from .qpv import INFRA_QPV_LEVELS
 from .rules import Rules
 
 PUBLISHED = "published"
@@ -14,6 +17,9 @@ SECONDARY = "secret_secondary"
 THRESHOLD = "secret_threshold"
 MISSING = "missing"
 STATUSES = (PUBLISHED, PRIMARY, SECONDARY, THRESHOLD, MISSING)
+UNPUBLISHED = "unpublished"
+"""A QPV ∩ IRIS piece no rule hides: below IRIS, never published all the same (never in a
+published.csv, hence not among ``STATUSES``)."""
 
 
 def _is_count(measures: pd.Series) -> np.ndarray:
@@ -47,6 +53,26 @@ def infra_communal_rows(cells: pd.DataFrame, rules: Rules) -> np.ndarray:
     return (iris & ~cells["zone_code"].isin(keep)).to_numpy(bool)
 
 
+def small_qpv_zones(cells: pd.DataFrame, rules: Rules) -> np.ndarray:
+    """Cells of QPV, hors QPV and pieces with fewer than ``infra_min_size`` foyers allocataires.
+
+    Like an IRIS, such a zone is hidden whole. A QPV or hors QPV of unknown size
+    does not qualify; a piece of unknown size is judged on the value the
+    published cells imply, if they imply one (:func:`abs_report.secrecy.protect`).
+    """
+    levels = cells["zone_level"]
+    zones = levels.isin([*INFRA_QPV_LEVELS, PIECE_LEVEL])
+    if not zones.any():
+        return np.zeros(len(cells), bool)
+    key = levels + "|" + cells["zone_code"]
+    sized = zones & (cells["measure"] == rules.infra_size_measure)
+    size = pd.Series(cells.loc[sized, "value"].to_numpy(float), index=key[sized].to_numpy())
+    size = size.reindex(key[zones].unique())
+    is_piece = size.index.str.startswith(PIECE_LEVEL + "|")
+    small = (size < rules.infra_min_size) | (size.isna() & ~is_piece)
+    return (zones & key.isin(set(size.index[small.to_numpy(bool)]))).to_numpy(bool)
+
+
 def amounts_of_secret_basis(cells: pd.DataFrame, secret: np.ndarray) -> np.ndarray:
     """Amounts (euros) whose basis count is secret in the same zone."""
     key = cells["zone_level"] + "|" + cells["zone_code"]
@@ -66,5 +92,8 @@ def primary_status(cells: pd.DataFrame, rules: Rules) -> np.ndarray:
     status[small] = PRIMARY
     status[amounts_of_secret_basis(cells, small) & ~public] = PRIMARY
     status[infra_communal_rows(cells, rules)] = THRESHOLD
+    status[small_qpv_zones(cells, rules)] = THRESHOLD
+    # Nothing below IRIS is published: a piece no rule hides stays hidden, unchecked.
+    status[(cells["zone_level"] == PIECE_LEVEL).to_numpy(bool) & (status == PUBLISHED)] = UNPUBLISHED
     status[cells["value"].isna().to_numpy(bool)] = MISSING
     return status

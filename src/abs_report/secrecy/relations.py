@@ -32,7 +32,8 @@ import pandas as pd
 from scipy import sparse
 
 from ..catalogue import MEASURES, RELATIONS, SUBSETS
-from ..geography import Geography, Zone
+from ..geography import OUTSIDE_QPV, PIECE_LEVEL, Geography, Zone
+from . import qpv as qp
 
 PUBLIC_MEASURES = frozenset(m for m, spec in MEASURES.items() if not spec.secret)
 
@@ -176,8 +177,8 @@ def _geographic_rows(grid: _Grid, geography: Geography, aggregations: Sequence[Z
             iris_of.setdefault(code[:5], []).append(code)
     eq, ineq = [], []
     for zone in grid.zones:
-        if zone[0] == "iris" or (zone[0] == "commune" and zone[1] not in iris_of):
-            continue
+        if zone[0] in ("iris", *qp.ALL_LEVELS) or (zone[0] == "commune" and zone[1] not in iris_of):
+            continue  # QPV levels cut across IRIS: their facts are _qpv_rows'.
         children, covered = _children(zone, present, geography, aggs, iris_of)
         if not children:
             continue
@@ -186,6 +187,70 @@ def _geographic_rows(grid: _Grid, geography: Geography, aggregations: Sequence[Z
         signs = np.array([1.0] + [-1.0] * len(children))
         (eq if covered else ineq).append((block, signs))
     return eq, ineq
+
+
+def _block(grid: _Grid, total: tuple[str, str], parts: list[tuple[str, str]]):
+    """``total = sum(parts)`` for every measure, as one (measures x terms) block with signs."""
+    rows = [grid.zone_pos[total]] + [grid.zone_pos[p] for p in parts]
+    return grid.index[rows, :].T, np.array([1.0] + [-1.0] * len(parts))
+
+
+def _qpv_rows(grid: _Grid, geography: Geography):
+    """Additivity across non-nested zones, through the pieces (``qpv_piece``) of the table.
+
+    IRIS = its pieces (a commune not split into IRIS: the commune); QPV = its
+    pieces, possibly in two communes; commune = hors QPV + the pieces of its IRIS
+    inside a QPV; ensemble des QPV of a département = its QPV. A fact whose
+    terms the table does not all hold (a piece or a QPV out of scope) becomes
+    ``total >= sum of the parts present``. Returns (eq, ineq, implied) blocks; the
+    implied ones (commune = hors QPV + its QPV when they lie wholly in it) follow
+    from the others and serve the row-by-row heuristic.
+    """
+    present = set(grid.zone_pos)
+    in_grid = [code for level, code in grid.zones if level == PIECE_LEVEL]
+    if not in_grid and not any(level in qp.QPV_LEVELS for level, _ in grid.zones):
+        return [], [], []
+    known = qp.packaged_pieces() | qp.from_codes(in_grid)
+    table = qp.Pieces(frozenset(in_grid))
+    eq, ineq, implied = [], [], []
+
+    def add(total, parts, complete, out=None):
+        here = [p for p in parts if p in present]
+        complete = complete and len(here) == len(parts)
+        if total in present and here and (out is None or complete):
+            (out if out is not None else (eq if complete else ineq)).append(_block(grid, total, here))
+
+    for iris in sorted({qp.split_piece(c)[0] for c in in_grid}):
+        parts = [(PIECE_LEVEL, c) for c in table.of_iris(iris)]
+        parent = ("commune", iris[:5]) if iris.endswith("0000") else ("iris", iris)
+        add(parent, parts, len(parts) == len(known.of_iris(iris)))
+    qpvs = sorted(code for level, code in grid.zones if level == qp.QPV)
+    for q in qpvs:
+        parts = [(PIECE_LEVEL, c) for c in table.of_qpv(q)]
+        add((qp.QPV, q), parts, len(parts) == len(known.of_qpv(q)))
+    for level, commune in grid.zones:
+        if level != qp.HORS_QPV:
+            continue
+        inside = [c for c in table.of_commune(commune) if qp.split_piece(c)[1] != OUTSIDE_QPV]
+        complete = len(inside) == len([c for c in known.of_commune(commune)
+                                       if qp.split_piece(c)[1] != OUTSIDE_QPV])
+        add(("commune", commune), [(qp.HORS_QPV, commune)] + [(PIECE_LEVEL, c) for c in inside], complete)
+        own = {qp.split_piece(c)[1] for c in inside}
+        if complete and all((qp.QPV, q) in present and known.communes_of_qpv(q) == [commune] for q in own):
+            add(("commune", commune), [(qp.HORS_QPV, commune)] + [(qp.QPV, q) for q in sorted(own)], True,
+                implied)
+        elif not inside:
+            # No piece known here (a QPV the packaged geometry lacks): the fact still holds
+            # when every QPV of the commune lies wholly in it.
+            listed = geography.qpv_of_commune(commune) if hasattr(geography, "qpv_of_commune") else ()
+            if listed and all(tuple(geography.member_communes_of(qp.QPV, q)) == (commune,) for q in listed):
+                add(("commune", commune), [(qp.HORS_QPV, commune)] + [(qp.QPV, q) for q in listed], True)
+    for level, dep in grid.zones:
+        if level == qp.QPV_DEPARTEMENT:
+            mine = [q for q in qpvs if qp.departement_of_qpv(geography, q, known) == dep]
+            listed = set(geography.qpv_of_departement(dep)) if hasattr(geography, "qpv_of_departement") else set()
+            add((level, dep), [(qp.QPV, q) for q in mine], listed <= set(mine))
+    return eq, ineq, implied
 
 
 def _rows_from_blocks(blocks, values: np.ndarray, equality: bool):
@@ -214,11 +279,13 @@ def build_system(cells: pd.DataFrame, geography: Geography,
     values = cells["value"].to_numpy(dtype=float)
     within_eq, within_ineq = _within_zone_rows(grid)
     geo_eq, geo_ineq = _geographic_rows(grid, geography, aggregations)
+    qpv_eq, qpv_ineq, qpv_implied = _qpv_rows(grid, geography)
+    geo_eq, geo_ineq = geo_eq + qpv_eq, geo_ineq + qpv_ineq
     eq_rows, ineq_rows = [], []
     for blocks, equality in ((within_eq, True), (geo_eq, True), (within_ineq, False), (geo_ineq, False)):
         e, i = _rows_from_blocks(blocks, values, equality)
         eq_rows += e
         ineq_rows += i
     # An implied row whose data does not add up follows from no fact: left out.
-    implied, _ = _rows_from_blocks(_implied_rows(grid), values, True)
+    implied, _ = _rows_from_blocks(qpv_implied + _implied_rows(grid), values, True)
     return LinearSystem.from_rows(len(cells), eq_rows, ineq_rows, implied)

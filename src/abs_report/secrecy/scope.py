@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from ..geography import FRANCE_CODE, Geography, Zone
+from ..geography import FRANCE_CODE, PIECE_LEVEL, Geography, Zone
+from . import qpv as qp
 
 
 def scope_zones(geography: Geography, departement: str,
@@ -75,9 +76,15 @@ def part_of(geography: Geography, level: str, code: str, straddling: frozenset[s
         return f"departement:{code}"
     if level == "epci":
         return f"epci:{code}" if code in straddling else f"departement:{_departement_of_epci(geography, code)}"
-    if level in ("commune", "iris"):
-        commune = code[:5] if level == "iris" else code
+    if level in ("commune", "iris", qp.HORS_QPV, PIECE_LEVEL):
+        commune = code[:5] if level in ("iris", PIECE_LEVEL) else code
         return f"departement:{geography.communes.at[commune, 'departement']}"
+    if level == qp.QPV_DEPARTEMENT:
+        return f"departement:{code}"
+    if level == qp.QPV:
+        dep = qp.departement_of_qpv(geography, code)
+        if dep is not None:
+            return f"departement:{dep}"
     raise ValueError(f"no mask part for {level} {code}")
 
 
@@ -111,7 +118,28 @@ def part_zones(geography: Geography, part: str) -> list[tuple[str, str]]:
     zones |= {("epci", e) for e in geography.epcis_of_departement(code) if e not in straddling}
     region = str(geography.departements.at[code, "region"])
     zones |= {("departement", code), ("region", region), ("france", FRANCE_CODE)}
+    zones |= _qpv_zones(geography, code)
     return sorted(zones)
+
+
+def _qpv_zones(geography: Geography, departement: str) -> set[tuple[str, str]]:
+    """The département's QPV, its communes' parts outside them and their sum.
+
+    Their pieces (QPV ∩ IRIS) are added by :func:`abs_report.secrecy.protect`
+    like IRIS. A QPV of two départements (none in Isère) is decided with the
+    first one's communes; its pieces in the other are then out of the table and
+    the fact ``QPV = its pieces`` becomes ``QPV >= its pieces here``.
+    """
+    table = getattr(geography, "qpv_table", None)
+    if table is None or not len(table):
+        return set()
+    qpvs = geography.qpv_of_departement(departement)
+    with_qpv = {c for communes in table["communes"] for c in communes}
+    mine = with_qpv & set(geography.member_communes_of("departement", departement))
+    zones = {(qp.QPV, q) for q in qpvs} | {(qp.HORS_QPV, c) for c in mine}
+    if qpvs:
+        zones.add((qp.QPV_DEPARTEMENT, departement))
+    return zones
 
 
 def parts_fixed_before(geography: Geography, part: str) -> list[str]:

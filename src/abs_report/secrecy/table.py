@@ -8,7 +8,8 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InputError, Problem
-from ..geography import LEVELS, Zone
+from ..geography import LEVELS, PIECE_LEVEL, QPV_LEVELS, Zone
+from . import qpv as qp
 from .rules import Rules
 
 CELL_KEY = ["zone_level", "zone_code", "year", "measure"]
@@ -26,7 +27,9 @@ def check_floor(observations: pd.DataFrame, rules: Rules) -> None:
     levels = observations["zone_level"]
     problems = []
     # unique() first: iterating millions of (arrow) strings one by one is slow.
-    for level in sorted({str(v) for v in levels.unique()} - set(LEVELS)):
+    # QPV ∩ IRIS pieces are accepted as input (demonstration data knows them): they enter the
+    # linked table as cells that are never published.
+    for level in sorted({str(v) for v in levels.unique()} - {*LEVELS, *QPV_LEVELS, PIECE_LEVEL}):
         code = observations.loc[levels.astype(str) == level, "zone_code"].iloc[0]
         problems.append(Problem("observations", f"niveau plus fin que l'IRIS refusé ({level} {code})",
                                 field="zone_level", value=level))
@@ -34,6 +37,11 @@ def check_floor(observations: pd.DataFrame, rules: Rules) -> None:
     bad = iris[iris.str.len() != rules.iris_code_length].unique()
     for code in bad[:10]:
         problems.append(Problem("observations", "code IRIS invalide : zone infra-IRIS refusée",
+                                field="zone_code", value=code))
+    pieces = observations.loc[levels == PIECE_LEVEL, "zone_code"].astype(str).unique()
+    for code in [c for c in pieces if len(qp.split_piece(c)[0]) != rules.iris_code_length
+                 or not qp.split_piece(c)[1]][:10]:
+        problems.append(Problem("observations", "morceau de QPV invalide (attendu <IRIS>:<QPV>)",
                                 field="zone_code", value=code))
     if problems:
         raise InputError(problems)
@@ -66,9 +74,33 @@ def scope_rows(observations: pd.DataFrame, year: int, zones: Sequence[tuple[str,
     for level, codes in wanted.groupby("zone_level")["zone_code"]:
         rows = levels == level
         keep[rows] = obs.loc[rows, "zone_code"].isin(set(codes)).to_numpy()
-    iris = levels == rules.finest_level
+    iris = (levels == rules.finest_level) | (levels == PIECE_LEVEL)
     keep[iris] |= obs.loc[iris, "zone_code"].str[:5].isin(set(communes)).to_numpy()
     return obs.loc[keep, CELL_KEY + ["value"]]
+
+
+def _unknown_pieces(grid: pd.DataFrame) -> pd.DataFrame:
+    """``grid`` with a row of unknowns (NaN) for every piece its QPV and hors QPV imply.
+
+    Published QPV and IRIS expose pieces whatever the data says of them: a
+    dataset without piece rows (Cafdata's QPV exports) still gets them, as
+    unknown non-negative cells the suppression must keep unpinned.
+    """
+    levels = grid.index.get_level_values("zone_level")
+    codes = grid.index.get_level_values("zone_code")
+    qpvs = set(codes[levels == qp.QPV])
+    communes = set(codes[levels == qp.HORS_QPV])
+    if not qpvs and not communes:
+        return grid
+    known = qp.packaged_pieces() | qp.from_codes(codes[levels == PIECE_LEVEL])
+    communes |= {c for q in qpvs for c in known.communes_of_qpv(q)}
+    wanted = {(PIECE_LEVEL, p) for c in communes for p in known.of_commune(c)}
+    missing = sorted(wanted - set(zip(levels, codes)))
+    if not missing:
+        return grid
+    extra = pd.DataFrame(np.nan, columns=grid.columns,
+                         index=pd.MultiIndex.from_tuples(missing, names=grid.index.names))
+    return pd.concat([grid, extra])
 
 
 def build_cells(observations: pd.DataFrame, year: int, zones: Sequence[tuple[str, str]],
@@ -84,7 +116,7 @@ def build_cells(observations: pd.DataFrame, year: int, zones: Sequence[tuple[str
     if len(agg_rows):
         frame = pd.concat([frame, agg_rows], ignore_index=True)
     # unstack, not pivot_table: the latter would build every level x code pair.
-    grid = frame.set_index(["zone_level", "zone_code", "measure"])["value"].unstack("measure")
+    grid = _unknown_pieces(frame.set_index(["zone_level", "zone_code", "measure"])["value"].unstack("measure"))
     cells = grid.stack(future_stack=True).rename("value").reset_index()
     cells.insert(2, "year", int(year))
     cells["zone_code"] = cells["zone_code"].astype(str)
