@@ -26,10 +26,11 @@ def check_floor(observations: pd.DataFrame, rules: Rules) -> None:
     """
     levels = observations["zone_level"]
     problems = []
+    # Issue 15: QPV ∩ IRIS pieces are accepted as input (the demonstration data knows them):
+    # they enter the linked table as cells that are never published (secrecy/qpv.py).
+    known = {*LEVELS, *QPV_LEVELS, PIECE_LEVEL}
     # unique() first: iterating millions of (arrow) strings one by one is slow.
-    # QPV ∩ IRIS pieces are accepted as input (demonstration data knows them): they enter the
-    # linked table as cells that are never published.
-    for level in sorted({str(v) for v in levels.unique()} - {*LEVELS, *QPV_LEVELS, PIECE_LEVEL}):
+    for level in sorted({str(v) for v in levels.unique()} - known):
         code = observations.loc[levels.astype(str) == level, "zone_code"].iloc[0]
         problems.append(Problem("observations", f"niveau plus fin que l'IRIS refusé ({level} {code})",
                                 field="zone_level", value=level))
