@@ -1,6 +1,7 @@
 """Benchmark: protect and audit the whole Isère linked table for one year.
 
-Run with ``.venv/bin/python -m benchmarks.secrecy`` (or call :func:`run`).
+Run with ``.venv/bin/python -m benchmarks.secrecy`` (or call :func:`run`); the cost of the
+QPV (issue 15): ``.venv/bin/python -c "import benchmarks.secrecy as b; b.qpv_cost()"``.
 Target (issue 3): under 30 s each on a 2-core machine.
 """
 
@@ -29,9 +30,14 @@ def _observations(geography) -> pd.DataFrame:
     return obs[~iris | (obs["zone_code"].str.len() == 9)]
 
 
+QPV_LEVELS = ("qpv", "hors_qpv", "qpv_departement", "qpv_piece")
+
+
 def _published(cells: pd.DataFrame) -> pd.DataFrame:
+    """What reports would print: every cell but the QPV ∩ IRIS pieces (never published)."""
     from abs_report.catalogue import MEASURES
 
+    cells = cells[cells["zone_level"] != "qpv_piece"]
     shown = cells["status"] == "published"
     return pd.DataFrame({
         "table_id": "bench", "zone_code": cells["zone_code"], "zone_level": cells["zone_level"],
@@ -40,27 +46,54 @@ def _published(cells: pd.DataFrame) -> pd.DataFrame:
         "value": cells["value"].map(lambda v: format(v, ".15g")).where(shown, ""), "status": cells["status"]})
 
 
-def run() -> dict:
-    """Seconds to protect and to audit Isère, with the size of the table and cells hidden per pass."""
+def _measure(obs: pd.DataFrame, geography, zones) -> dict:
+    """Protect then audit one table; CPU seconds (the wall clock measures the neighbours)."""
     from abs_report.audit import audit_published
-    from abs_report.geography import load_geography
-    from abs_report.secrecy import load_rules, protect, scope_zones
+    from abs_report.secrecy import load_rules, protect
 
-    geography = load_geography()
-    obs = _observations(geography)
-    zones = scope_zones(geography, DEPARTEMENT)
-    # CPU seconds as well: on a shared machine the wall clock measures the neighbours.
     start, cpu = time.perf_counter(), time.process_time()
     protection = protect(obs, YEAR, zones, geography, load_rules())
     protect_s, protect_cpu = time.perf_counter() - start, time.process_time() - cpu
     start, cpu = time.perf_counter(), time.process_time()
-    result = audit_published([_published(protection.cells)], geography)
+    # The true values (pieces included) let the audit judge a piece on its real size.
+    result = audit_published([_published(protection.cells)], geography, truth=obs)
     audit_s, audit_cpu = time.perf_counter() - start, time.process_time() - cpu
-    out = {"protect_seconds": round(protect_s, 1), "audit_seconds": round(audit_s, 1),
-           "protect_cpu_seconds": round(protect_cpu, 1), "audit_cpu_seconds": round(audit_cpu, 1),
-           "cells": len(protection.cells), "audit_checked": result.n_checked,
-           "audit_failures": [str(f) for f in result.failures], "mask_hash": protection.mask_hash,
-           "passes": protection.passes}
+    status = protection.cells["status"]
+    return {"protect_seconds": round(protect_s, 1), "audit_seconds": round(audit_s, 1),
+            "protect_cpu_seconds": round(protect_cpu, 1), "audit_cpu_seconds": round(audit_cpu, 1),
+            "cells": len(protection.cells), "hidden_cells": int(status.str.startswith("secret").sum()),
+            "audit_checked": result.n_checked,
+            "audit_failures": [str(f) for f in result.failures], "mask_hash": protection.mask_hash,
+            "passes": protection.passes}
+
+
+def run(qpv: bool = True) -> dict:
+    """Seconds to protect and to audit Isère, with the size of the table and cells hidden per pass.
+
+    ``qpv=False`` leaves the QPV rows (QPV, hors QPV, pieces) out of the demonstration
+    data: the table as it was before issue 15, to measure what the QPV cost.
+    """
+    from abs_report.geography import load_geography
+    from abs_report.secrecy import scope_zones
+
+    geography = load_geography()
+    obs = _observations(geography)
+    if not qpv:
+        obs = obs[~obs["zone_level"].isin(QPV_LEVELS)]
+    out = _measure(obs, geography, scope_zones(geography, DEPARTEMENT))
+    print(json.dumps(out, indent=1))
+    return out
+
+
+def qpv_cost() -> dict:
+    """What the QPV add to Isère 2024 (issue 15): cells, hidden cells and CPU seconds, with
+    and without the QPV rows, measured in one process (ratios, not absolute times)."""
+    without, with_ = run(qpv=False), run(qpv=True)
+    keys = ("cells", "hidden_cells", "protect_cpu_seconds", "audit_cpu_seconds")
+    out = {k: {"sans QPV": without[k], "avec QPV": with_[k]} for k in keys}
+    out["cpu_ratio_protect"] = round(with_["protect_cpu_seconds"] / max(without["protect_cpu_seconds"], 0.1), 2)
+    out["cpu_ratio_audit"] = round(with_["audit_cpu_seconds"] / max(without["audit_cpu_seconds"], 0.1), 2)
+    print("Coût des QPV (Isère 2024) :")
     print(json.dumps(out, indent=1))
     return out
 

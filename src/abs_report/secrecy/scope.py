@@ -34,6 +34,7 @@ def scope_zones(geography: Geography, departement: str,
     zones.update(("epci", e) for e in epcis)
     zones.update(("aggregation", a.code) for a in aggregations)
     zones.update({("departement", departement), ("region", region), ("france", FRANCE_CODE)})
+    zones.update(_qpv_zones(geography, departement))
     return sorted(zones)
 
 
