@@ -233,7 +233,10 @@ def _component_intervals(problem: _Problem, targets: list[int], rng) -> dict:
         lo = problem.extreme(j, -1.0, False)
         lo_whole = problem.last_integral
         seen.add(problem.last_x)
-        if integer and (hi < LEVEL + 1 or hi - lo < 2):
+        # Integrality only narrows the interval: one the LP already pins to a non-zero value
+        # stays pinned (QPV ∩ IRIS pieces equal to a published difference are many).
+        pinned = hi - lo < 1.0 - 1e-6 and lo > 1e-6
+        if integer and not pinned and (hi < LEVEL + 1 or hi - lo < 2):
             # An LP optimum with whole counts is already the integer optimum.
             hi_i = hi if hi_whole else problem.extreme(j, +1.0, True)
             lo_i = lo if lo_whole else problem.extreme(j, -1.0, True)
