@@ -9,6 +9,10 @@ Three families, all public knowledge:
   régions to France. When part of a parent lies outside the scope, the missing
   part is an unknown non-negative amount, so the fact becomes ``parent >=
   sum(children)``;
+* across zones that cut across IRIS (issue 15), through the QPV ∩ IRIS pieces
+  (cells of level ``qpv_piece``, never published): IRIS = its pieces, QPV = its
+  pieces, commune = hors QPV + its pieces inside a QPV, ensemble des QPV of a
+  département = its QPV (:func:`_qpv_rows`);
 * a fact the data contradicts (a source whose totals do not add up) is not a
   fact: it is demoted to an inequality when that still holds, else dropped.
 

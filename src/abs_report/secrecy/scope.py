@@ -46,7 +46,8 @@ def scope_zones(geography: Geography, departement: str,
 #
 # * ``wide``: régions and France, one small national table;
 # * ``departement:<code>``: the département, its communes (and their IRIS) and the EPCI
-#   that lie wholly in it, with its région's and France's cells fixed (a département's
+#   that lie wholly in it, its QPV, communes hors QPV and « ensemble des QPV » (and the
+#   QPV ∩ IRIS pieces), with its région's and France's cells fixed (a département's
 #   cells stay partners of its communes: fixed, they left cells no partner could protect);
 # * ``epci:<code>``: an EPCI that straddles départements, its member communes fixed by their
 #   départements' parts. Its cell of a measure is hidden whenever a member's is, so that what
