@@ -156,3 +156,25 @@ def test_property_no_sensitive_piece_is_pinned(geography, pieces):
     # Nothing below IRIS ever leaves the mask as published.
     cells = protection.cells
     assert not (cells.loc[cells["zone_level"] == "qpv_piece", "status"] == "published").any()
+
+
+def test_cli_audit_knows_the_packaged_pieces(tmp_path, capsys):
+    """``abs-report audit`` reads the pieces from the packaged geometry: Bourgoin-Jallieu's QPV
+    Champaret (QN03802M) lies in one IRIS, so commune − hors QPV − its other QPV pins both the
+    hidden QPV and its piece."""
+    from abs_report.cli import main
+
+    def write(folder, statuses):
+        rows = [("commune", "38053", 5000, "published"), ("hors_qpv", "38053", 4040, "published"),
+                ("qpv", "QN03813I", 900, statuses[0]), ("qpv", "QN03802M", 60, statuses[1])]
+        cells = long_rows([(lv, code, {"foyers_allocataires": v}) for lv, code, v, _ in rows])
+        cells["status"] = [s for *_, s in rows]
+        folder.mkdir(parents=True)
+        as_published(cells).to_csv(folder / "published.csv", index=False)
+
+    write(tmp_path / "leak" / "38053", ["published", "secret_threshold"])
+    write(tmp_path / "safe" / "38053", ["secret_secondary", "secret_threshold"])
+    assert main(["audit", str(tmp_path / "leak")]) == 1
+    out = capsys.readouterr().out
+    assert "qpv_piece 380530202:QN03802M 2024 foyers_allocataires : intervalle [60 ; 60]" in out
+    assert main(["audit", str(tmp_path / "safe")]) == 0
