@@ -56,19 +56,41 @@ _KIDS = {m: 4 if m.endswith("plus") else int(m.split("_")[1]) for m in _WITH_CHI
 
 TILT = {
     # partitions: one log-odds shift per part (QPV side)
-    "family": dict(zip(_FAMILY, (0.1, 0.1, -0.1, -0.7, -0.7, 0.0, 0.6, 0.8, 0.9, 1.0, 1.1))),
+    "family": dict(zip(_FAMILY, (0.1, 0.1, -0.1, -0.7, -0.7, 0.0, 0.6, 1.0, 1.1, 1.2, 1.3))),
     "qf": dict(zip(_QF, (1.3, 0.6, 0.0, -0.5, -1.1, -1.6, 0.0))),
     "children": dict(zip(_CHILDREN, (0.15, 0.1, 0.05, 0.0, -0.05, -0.15))),
     "housing": dict(zip(_HOUSING, (0.8, -0.3, -0.6))),
     # subsets: one shift against the superset the count is drawn from
     "allocataires_reference": 0.4, "personnes_reference": 0.4,
-    "allocataires_bas_revenus": 1.3, "personnes_bas_revenus": 1.3,
+    "allocataires_bas_revenus": 1.6, "personnes_bas_revenus": 1.6,
     "allocataires_dependants_50": 0.5, "allocataires_dependants_100": 0.3,
-    "foyers_rsa": 1.3, "foyers_rsa_majore": 0.3, "foyers_ppa": 0.1, "foyers_aides_logement": 1.2,
+    "foyers_rsa": 2.0, "foyers_rsa_majore": 0.3, "foyers_ppa": 0.1, "foyers_aides_logement": 1.2,
     "foyers_af": 0.0, "foyers_cf": 0.4, "foyers_asf": 0.3, "foyers_ars": 0.5, "foyers_aeeh": 0.0,
     "foyers_paje": 0.0, "foyers_paje_base": 0.2, "foyers_cmg": -0.9, "foyers_prepare": 0.0,
     "foyers_aah": 0.4,
 }
+REFERENCE_SOURCE = ("Insee Focus n° 348, février 2025 : foyers allocataires des Caf au 31 décembre 2023, "
+                    "QPV et ensemble de la France hors Mayotte")
+REFERENCE = (
+    ("part des foyers au RSA", 24.8, 13.2),
+    ("part des familles monoparentales parmi les foyers allocataires", 21.0, 16.0),
+    ("part des foyers aidés pour le logement", 63.2, 41.5),
+    ("part des foyers à l'AAH", 12.0, 9.5),
+    ("part des foyers à la prime d'activité", 34.4, 32.9),
+)
+"""Published orders of magnitude the tilts were calibrated on: (indicator, % in QPV, % in France)."""
+
+
+def calibration_note() -> str:
+    """French sentence for a report's closing note: what the demonstration QPV figures are calibrated on."""
+    from ..formatting import value
+
+    figures = " ; ".join(f"{label} : {value(q, 'percent')} en QPV contre {value(f, 'percent')}"
+                         for label, q, f in REFERENCE)
+    return ("Les quartiers prioritaires des données de démonstration sont simulés plus précaires que le "
+            f"reste de leur commune, sur les ordres de grandeur publiés ({REFERENCE_SOURCE} : {figures}).")
+
+
 AMOUNT_BASIS = {"montant_rsa": "foyers_rsa", "montant_ppa": "foyers_ppa",
                 "montant_aides_logement": "foyers_aides_logement", "montant_af": "foyers_af",
                 "montant_paje": "foyers_paje", "montant_aah": "foyers_aah"}
