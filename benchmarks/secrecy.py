@@ -58,10 +58,17 @@ def _measure(obs: pd.DataFrame, geography, zones) -> dict:
     # The true values (pieces included) let the audit judge a piece on its real size.
     result = audit_published([_published(protection.cells)], geography, truth=obs)
     audit_s, audit_cpu = time.perf_counter() - start, time.process_time() - cpu
-    status = protection.cells["status"]
+    cells = protection.cells
+    piece = cells["zone_level"] == "qpv_piece"
+    hidden = cells["status"].str.startswith("secret") & ~piece
+    qpv_zone = cells["zone_level"].isin(QPV_LEVELS)
     return {"protect_seconds": round(protect_s, 1), "audit_seconds": round(audit_s, 1),
             "protect_cpu_seconds": round(protect_cpu, 1), "audit_cpu_seconds": round(audit_cpu, 1),
-            "cells": len(protection.cells), "hidden_cells": int(status.str.startswith("secret").sum()),
+            "cells": len(cells), "piece_cells": int(piece.sum()),
+            # Hidden cells of published zones (pieces are never published): of the zones that
+            # existed before the QPV, and of the QPV, hors QPV and « ensemble des QPV ».
+            "hidden_cells": int(hidden.sum()), "hidden_cells_other_zones": int((hidden & ~qpv_zone).sum()),
+            "hidden_cells_qpv_zones": int((hidden & qpv_zone).sum()),
             "audit_checked": result.n_checked,
             "audit_failures": [str(f) for f in result.failures], "mask_hash": protection.mask_hash,
             "passes": protection.passes}
@@ -89,7 +96,8 @@ def qpv_cost() -> dict:
     """What the QPV add to Isère 2024 (issue 15): cells, hidden cells and CPU seconds, with
     and without the QPV rows, measured in one process (ratios, not absolute times)."""
     without, with_ = run(qpv=False), run(qpv=True)
-    keys = ("cells", "hidden_cells", "protect_cpu_seconds", "audit_cpu_seconds")
+    keys = ("cells", "piece_cells", "hidden_cells", "hidden_cells_other_zones", "hidden_cells_qpv_zones",
+            "protect_cpu_seconds", "audit_cpu_seconds")
     out = {k: {"sans QPV": without[k], "avec QPV": with_[k]} for k in keys}
     out["cpu_ratio_protect"] = round(with_["protect_cpu_seconds"] / max(without["protect_cpu_seconds"], 0.1), 2)
     out["cpu_ratio_audit"] = round(with_["audit_cpu_seconds"] / max(without["audit_cpu_seconds"], 0.1), 2)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import highspy
 import numpy as np
 from scipy import sparse
 from scipy.optimize import Bounds, LinearConstraint, linprog, milp
@@ -60,8 +61,25 @@ class _Problem:
         self.b_ub = np.array(b_ub, float)
         self.units = [model.units.get(k, "count") for k in keys]
         self.integer = np.array([u == "count" for u in self.units])
+        self._warm: _WarmLP | None = None
 
     def solve(self, c: np.ndarray):
+        """Minimiser of ``c @ x`` (None when infeasible or unbounded; see ``self.unbounded``).
+
+        One HiGHS model per component whose objective alone changes: each solve starts
+        from the last optimal basis (a component of thousands of cells, as QPV pieces
+        make, would otherwise be solved from scratch for every bound).
+        """
+        if self._warm is None and (self.a_eq.shape[0] or self.a_ub.shape[0]):
+            self._warm = _WarmLP(self)
+        if self._warm is not None:
+            x, status = self._warm.solve(c)
+            if status is not None:
+                self.unbounded = status == "unbounded"
+                return x
+        return self._solve_cold(c)
+
+    def _solve_cold(self, c: np.ndarray):
         res = linprog(c, A_ub=self.a_ub if self.a_ub.shape[0] else None,
                       b_ub=self.b_ub if self.a_ub.shape[0] else None,
                       A_eq=self.a_eq if self.a_eq.shape[0] else None,
@@ -109,6 +127,40 @@ class _Problem:
         """Every count of ``x`` whole: an LP optimum that is also the integer optimum."""
         counts = x[self.integer]
         return bool(np.all(np.abs(counts - np.round(counts)) <= 1e-7))
+
+
+class _WarmLP:
+    """A component's LP held by one HiGHS instance (``x >= 0``, equalities and ``<=`` rows)."""
+
+    def __init__(self, problem: _Problem):
+        n = len(problem.keys)
+        matrix = sparse.vstack([problem.a_eq, problem.a_ub]).tocsc()
+        lp = highspy.HighsLp()
+        lp.num_col_, lp.num_row_ = n, matrix.shape[0]
+        lp.col_cost_ = np.zeros(n)
+        lp.col_lower_, lp.col_upper_ = np.zeros(n), np.full(n, highspy.kHighsInf)
+        lp.row_lower_ = np.concatenate([problem.b_eq, np.full(problem.a_ub.shape[0], -highspy.kHighsInf)])
+        lp.row_upper_ = np.concatenate([problem.b_eq, problem.b_ub])
+        lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+        lp.a_matrix_.start_, lp.a_matrix_.index_, lp.a_matrix_.value_ = \
+            matrix.indptr, matrix.indices, matrix.data
+        self.highs = highspy.Highs()
+        self.highs.setOptionValue("output_flag", False)
+        self.highs.passModel(lp)
+        self.n = n
+
+    def solve(self, c: np.ndarray) -> tuple[np.ndarray | None, str | None]:
+        """(minimiser, "optimal") / (None, "infeasible" | "unbounded"); (None, None) if unsure."""
+        self.highs.changeColsCost(self.n, np.arange(self.n, dtype=np.int32), np.asarray(c, float))
+        self.highs.run()
+        status = self.highs.getModelStatus()
+        if status == highspy.HighsModelStatus.kOptimal:
+            return np.asarray(self.highs.getSolution().col_value), "optimal"
+        if status == highspy.HighsModelStatus.kInfeasible:
+            return None, "infeasible"
+        if status == highspy.HighsModelStatus.kUnbounded:
+            return None, "unbounded"
+        return None, None  # undecided (e.g. unbounded or infeasible): solved again from scratch
 
 
 def _groups(model: Model) -> list[tuple[list[Key], list]]:
