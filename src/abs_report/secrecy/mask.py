@@ -17,7 +17,7 @@ from .. import checked_cache as cc
 from ..atomic import recover
 from ..catalogue import MEASURES
 from ..errors import BuildFailed
-from ..geography import Geography, Zone
+from ..geography import PIECE_LEVEL, Geography, Zone
 from . import primary as st
 from .derived import judged_pieces
 from .lp import Attacker
@@ -147,10 +147,16 @@ def protect(observations: pd.DataFrame, year: int, zones: Sequence[tuple[str, st
     if covered.any():
         _publish_derivable(status, covered, values, system, rules, _exactness(cells, values))
     cells["status"] = status
-    passes = {"primary": int((status == st.PRIMARY).sum()), "threshold": int((status == st.THRESHOLD).sum()),
+    # Pieces (never published) are counted apart: the passes count the cells reports hide.
+    piece = (cells["zone_level"] == PIECE_LEVEL).to_numpy(bool)
+    passes = {"primary": int(((status == st.PRIMARY) & ~piece).sum()),
+              "threshold": int(((status == st.THRESHOLD) & ~piece).sum()),
               **result.passes, "secondary_total": int(result.secondary.sum()),
-              "missing": int((status == st.MISSING).sum()), "lp_solved": result.lp_solved,
+              "missing": int(((status == st.MISSING) & ~piece).sum()), "lp_solved": result.lp_solved,
               "fixed": int(is_fixed.sum())}
+    if piece.any():
+        passes["qpv_pieces_secret"] = int((piece & np.isin(status, [st.PRIMARY, st.THRESHOLD])).sum())
+        passes["qpv_pieces_unknown"] = int((piece & (status == st.MISSING)).sum())
     return Protection(cells, passes, rules.version, mask_hash(cells))
 
 
