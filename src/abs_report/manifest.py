@@ -329,6 +329,9 @@ def map_geometry(ctx) -> dict | None:
     """The contours behind the report's maps (sources, vintage, projection); None without a map."""
     from .geometry import covers, geometry_of, record
 
+    if not ctx.maps:  # ``maps: false``: no contour was drawn
+        return None
+
     geometry = geometry_of(ctx.geometry_folder)
     territory = ctx.territory
     communes = tuple(z.code for z in ctx.communes)

@@ -224,7 +224,7 @@ def build_context(params: ReportParams, dataset: Dataset, geography: Geography,
         years=evolution_years(params, dataset) if years is None else years,
         iris=tuple(ZoneRef(z.level, z.code, z.name) for z in iris_of(params, dataset)),
         communes=tuple(ZoneRef(z.level, z.code, z.name) for z in communes),
-        geometry_folder=str(params.geography) if params.geography else "",
+        geometry_folder=str(params.geography) if params.geography else "", maps=params.maps,
         population_source=(f"recensement de la population, millésime {geography.meta['population_year']} "
                            f"(Insee, via le Code officiel géographique)"),
         dataset=DatasetInfo(meta.name, bool(meta.synthetic), meta.producer, meta.reference_producer,

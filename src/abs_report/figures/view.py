@@ -73,6 +73,9 @@ class ReportView:
         """The territory within its EPCI and département, or why there is no map."""
         from ..maps import NO_MAP_TEXT, NoGeometry, to_svg
 
+        if not self.context.maps:  # ``maps: false``: left out on purpose, nothing to excuse
+            return []
+
         try:
             drawn = report_maps.locator(self.context)
         except NoGeometry:
@@ -84,7 +87,7 @@ class ReportView:
         from ..maps import NO_MAP_TEXT, NoGeometry, to_svg
 
         zones = self.context.communes if spec.kind == "commune_map" else self.context.iris
-        if not zones:
+        if not zones or not self.context.maps:
             return []
         blocks = []
         for item in (i for i in spec.items if i in MAP_RATES):
