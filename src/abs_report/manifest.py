@@ -261,6 +261,7 @@ def parameters(params, folder: Path) -> dict:
             "comparison_zones": [_zone(z) for z in params.comparison_zones],
             "year": params.year, "title": params.title, "recipient": params.recipient,
             "purpose": params.purpose, "formats": list(params.formats), "data": params.data,
+            "maps": params.maps,
             "dataset_folder": (None if params.data_ref.is_demo
                                else relative(params.data_ref.folder_given, folder)),
         },
