@@ -41,13 +41,13 @@ def locator_map(level: str, code: str, *, members: Sequence[str] = (), name: str
     name = name or _name(geometry, layer, parts[0])
     epci = _epci_of(geometry, layer, parts)
     dep_code = geometry._layers["departement"].index[0]
-    dep_layer, dep_grid = _small(geometry, "departement")
-    fig, ax = _map_axes(_bounds([layer_path(geometry, dep_layer, grid=dep_grid)]), titled=show_title,
+    fig, ax = _map_axes(_bounds([layer_path(geometry, _small(geometry, "departement")[0])]), titled=show_title,
                         max_height=3.6)
     grid = _grid_of(ax, LOCATOR_PER)
+    dep_layer, dep_grid = _small(geometry, "departement", grid)
     own_layer, own_grid = _small(geometry, layer, grid)
     epci_layer, epci_grid = _small(geometry, "epci", grid)
-    zones = {dep_code: _add(ax, PathPatch(zone_path(geometry, dep_layer, dep_code, dep_grid or grid),
+    zones = {dep_code: _add(ax, PathPatch(zone_path(geometry, dep_layer, dep_code, dep_grid),
                                               facecolor=BASE_FACE, edgecolor="#555555", linewidth=0.8))}
     if epci and layer != "epci":
         zones[epci] = _add(ax, PathPatch(zone_path(geometry, epci_layer, epci, epci_grid), facecolor=EPCI_FACE,
