@@ -97,8 +97,6 @@ def to_svg(result: MapFigure) -> str:
     return re.sub(r"\s*\n\s*", " ", svg).strip()
 
 
-
-
 _OUTLINE = re.compile(r' d="([MLz0-9.\s-]+)"')
 """The data of a path of straight lines only (zones, borders, scale bar; glyphs have curves)."""
 
