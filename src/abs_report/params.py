@@ -265,7 +265,8 @@ def _cog_codes(geography: Geography) -> frozenset[str]:
     cached = getattr(geography, "_all_codes_folded", None)
     if cached is None:
         codes = [*geography.communes.index, *geography.epcis.index, *geography.departements.index,
-                 *geography.regions.index, *geography.former_codes, FRANCE_CODE]
+                 *geography.regions.index, *geography.former_codes, FRANCE_CODE,
+                 *geography.qpv_table.index]  # a QPV code names a report folder too (issue 15)
         cached = frozenset(str(c).casefold() for c in codes)
         geography._all_codes_folded = cached
     return cached
