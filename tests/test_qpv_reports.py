@@ -130,7 +130,7 @@ def _section(prepared) -> str:
     from abs_report.figures.view import ReportView
 
     blocks = ReportView(prepared.context, prepared.published).chapter("quartiers")
-    return "\n".join(b.markdown or "" for b in blocks)
+    return "\n".join(b.markdown or "" for b in blocks).replace("\\", "")  # Markdown escapes
 
 
 @pytest.mark.slow

@@ -90,6 +90,33 @@ def lacking_section(measures, zones) -> str:
             "pour le territoire sont omis. Pour les compléter :\n\n" + "\n".join(lines) + "\n")
 
 
+def qpv_intro(ctx: ReportContext) -> str:
+    """What the QPV section shows: the commune's QPV, named, and those that span two communes."""
+    names = [md(q.name) for q in ctx.qpv]
+    commune = md(ctx.territory.name)
+    count = (f"{commune} compte un quartier prioritaire de la politique de la ville (QPV, géographie 2024 de "
+             f"l'ANCT) : {names[0]}." if len(names) == 1 else
+             f"{commune} compte {len(names)} quartiers prioritaires de la politique de la ville (QPV, géographie "
+             f"2024 de l'ANCT) : {join(names)}.")
+    iris = (" Un QPV n'est pas une réunion de quartiers IRIS : ses chiffres ne se déduisent pas du tableau "
+            "par IRIS." if ctx.iris else "")
+    parts = [count, f"Le tableau suivant les compare à la commune hors QPV et à la commune entière.{iris}"]
+    spans: dict[tuple[str, ...], list[str]] = {}
+    for q in ctx.qpv:
+        if len(q.communes) > 1:
+            spans.setdefault(q.communes, []).append(md(q.name))
+    for communes, quartiers in spans.items():
+        where = f"deux communes ({join([md(c) for c in communes])})"
+        parts.append(f"Le quartier {quartiers[0]} s'étend sur {where} : ses chiffres portent sur l'ensemble du quartier."
+                     if len(quartiers) == 1 else
+                     f"Les quartiers {join(quartiers)} s'étendent sur {where} : leurs chiffres portent sur "
+                     "l'ensemble de chaque quartier.")
+    return " ".join(parts) + "\n"
+
+
+QPV_NO_DATA = "La source ne fournit pas de chiffres par quartier prioritaire pour cette commune."
+
+
 def fiche_notice(ctx: ReportContext, hidden: int, total: int) -> str:
     """Why a territory gets a short fiche instead of a full report."""
     name = md(ctx.territory.name)
