@@ -64,7 +64,7 @@ def choropleth(values: pd.DataFrame, level: str, title: str, unit: str, *,
     published = values["status"].eq("published") & values["value"].notna()
     numbers = pd.to_numeric(values["value"], errors="coerce")
     classes = _classes(numbers[published].to_numpy(dtype=float), unit, breaks, k)
-    fig, ax = _map_axes(_bounds(paths.values()), titled=show_title)
+    fig, ax = _map_axes(_bounds(_framed(geometry, level, codes, paths)), titled=show_title)
     grid = _grid_of(ax)
     paths = {code: zone_path(geometry, layer, code, grid) for code in codes}
     _context(ax, geometry, level, codes)
@@ -112,6 +112,9 @@ def _context(ax, geometry: Geometry, level: str, codes: list[str]) -> None:
     if around:
         _add(ax, PathPatch(layer_path(geometry, "communes", around, _grid_of(ax)), facecolor=BASE_FACE,
                                edgecolor="#d4d4d4", linewidth=0.3))
+    if level == "qpv":  # the QPV's own communes in white: where the quartiers lie within them shows
+        _add(ax, PathPatch(layer_path(geometry, "communes", sorted(_communes_of(geometry, level, codes)), _grid_of(ax)),
+                           facecolor="white", edgecolor="none"))
 
 
 def _outlines(ax, geometry: Geometry, level: str, codes: list[str]) -> None:
@@ -123,6 +126,13 @@ def _outlines(ax, geometry: Geometry, level: str, codes: list[str]) -> None:
     elif level == "commune" and geometry.has_layer("epci"):
         _add(ax, PathPatch(layer_path(geometry, "epci", _in_view(geometry, "epci", _view(ax)), _grid_of(ax)),
                                facecolor="none", edgecolor="#444444", linewidth=0.6))
+
+
+def _framed(geometry: Geometry, level: str, codes: list[str], paths: dict) -> list:
+    """What a map frames: its zones, or for QPV their whole communes (a reader sees where they lie)."""
+    if level == "qpv" and geometry.has_layer("communes"):
+        return [zone_path(geometry, "communes", c) for c in sorted(_communes_of(geometry, level, codes))]
+    return list(paths.values())
 
 
 def _communes_of(geometry: Geometry, level: str, codes: list[str]) -> set[str]:
