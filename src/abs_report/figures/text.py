@@ -114,6 +114,17 @@ def qpv_intro(ctx: ReportContext) -> str:
     return " ".join(parts) + "\n"
 
 
+def qpv_method(ctx: ReportContext) -> str:
+    """The method's paragraph on QPV, for a report that shows any (empty otherwise)."""
+    if not ctx.qpv and not any(z.level in ("qpv", "qpv_departement") for z in ctx.zones):
+        return ""
+    return ("\n\nLes quartiers prioritaires de la politique de la ville (QPV) sont ceux de la géographie "
+            "prioritaire entrée en vigueur le 1er janvier 2024 (périmètres de l'ANCT). Les chiffres d'un QPV "
+            "portent sur les foyers allocataires qui y résident, sur tout son périmètre, même s'il s'étend sur "
+            "deux communes ; « hors QPV » désigne le reste de la commune, et « ensemble des QPV » la somme des "
+            "QPV du département. Un QPV ne suit pas les limites des quartiers IRIS.")
+
+
 QPV_NO_DATA = "La source ne fournit pas de chiffres par quartier prioritaire pour cette commune."
 
 
@@ -183,7 +194,7 @@ Les statistiques des Caf sont labellisées par l'Autorité de la statistique pub
 Chaque taux rapporte un numérateur à un dénominateur de la même zone et de la même date. Les chiffres
 des zones de comparaison sont la somme de ceux des communes qui les composent. Tous les chiffres
 publiés dans ce rapport, avec leur statut, figurent dans le fichier `published.csv` qui l'accompagne ;
-le carnet exécuté `report.ipynb` et le fichier `manifest.json` permettent de les reproduire.
+le carnet exécuté `report.ipynb` et le fichier `manifest.json` permettent de les reproduire.{qpv_method(ctx)}
 
 ## Secret statistique
 
