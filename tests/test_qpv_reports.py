@@ -11,10 +11,12 @@ import json
 import re
 from pathlib import Path
 
+import pandas as pd
 import pypdf
 import pytest
 
 from abs_report import catalog_page
+from abs_report import formatting as fmt
 from abs_report.batch.plan import plan
 from abs_report.cli import main
 from abs_report.context import ReportContext
@@ -26,6 +28,19 @@ REPO = Path(__file__).resolve().parents[1]
 GRENOBLE_QPV = {"QN03806M": "Mistral Lys Rouge Camine", "QN03807M": "Villeneuve - Village Olympique",
                 "QN03808M": "Teisseire Abbaye Jouhaux Malherbe", "QN03809M": "Alma - Très Cloîtres - Chenoise"}
 SECTION = "Quartiers prioritaires de la politique de la ville"
+
+
+def _secrecy_knows_qpv() -> bool:
+    """Whether the linked table holds QPV cells (the qpv-secrecy branch); before it, QPV cells are ``missing``."""
+    from abs_report.geography import load_geography
+    from abs_report.secrecy.scope import part_zones
+
+    return any(level == "qpv" for level, _ in part_zones(load_geography(), "departement:38"))
+
+
+NEEDS_SECRECY = pytest.mark.xfail(not _secrecy_knows_qpv(), strict=True,
+                                  reason="needs the qpv-secrecy branch (QPV cells in the linked table), "
+                                         "not merged into qpv-report")
 
 
 def _write(folder: Path, territory: str, extra: str = "") -> Path:
@@ -172,7 +187,21 @@ def test_grenoble_pdf_names_its_four_qpv_in_its_qpv_section(grenoble_report):
     section = text[start:text.index("Sources, méthode et secret statistique", start)]
     for name in GRENOBLE_QPV.values():
         assert name in section, name
-    assert "Grenoble hors QPV" in section
+
+
+@pytest.mark.slow
+@NEEDS_SECRECY
+def test_grenoble_qpv_table_shows_each_qpv_hors_qpv_and_the_commune(grenoble_report):
+    text = _pdf_text(grenoble_report / "report.pdf")
+    start = text.index(SECTION, text.index("Indicateurs par quartier"))
+    section = text[start:text.index("Sources, méthode et secret statistique", start)]
+    assert "Grenoble hors QPV" in section and "Grenoble (ensemble de la commune)" in section
+    rows = read_published(grenoble_report / "published.csv")
+    qpv = rows[(rows["table_id"] == "T15_qpv") & (rows["zone_level"] == "qpv")]
+    assert (qpv["status"] == "published").any()
+    shown = qpv[(qpv["measure"] == "part_rsa") & (qpv["status"] == "published")]
+    for value in shown["value"]:  # each published rate is printed, in French
+        assert fmt.value(value, "percent") in section, value
 
 
 @pytest.mark.slow
@@ -214,11 +243,17 @@ def test_qpv_parameter_file_renders(qpv_report):
 # --- a batch of Grenoble, Échirolles, their QPV and their EPCI, attacked together ------------------
 
 @pytest.mark.slow
+@NEEDS_SECRECY
 def test_batch_of_communes_their_qpv_and_epci_audits_clean(tmp_path, geography):
     zones = ["38185", "38151", "200040715", *geography.qpv_of_commune("38185"),
              *geography.qpv_of_commune("38151")]
     status = main(["batch", "--departement", "38", "--year", "2024", "--levels", "commune,epci,qpv",
                    "--zones", ",".join(zones), "--formats", "html", "--outputs", str(tmp_path)])
     assert status == 0
-    assert len(list(tmp_path.rglob("published.csv"))) == len(zones)
+    tables = sorted(tmp_path.rglob("published.csv"))
+    assert len(tables) == len(zones)
+    frame = pd.concat([read_published(p) for p in tables], ignore_index=True)
+    # Without published QPV cells the attack would prove nothing about QPV.
+    assert ((frame["zone_level"] == "qpv") & (frame["status"] == "published")).any()
+    assert ((frame["zone_level"] == "hors_qpv") & (frame["status"] == "published")).any()
     assert main(["audit", str(tmp_path)]) == 0
