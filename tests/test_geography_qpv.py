@@ -77,3 +77,8 @@ def test_an_aggregation_cannot_take_a_qpv_code(geography):
     from abs_report.params import aggregation_code_problem
     assert aggregation_code_problem("QN03806M", geography) is not None
     assert aggregation_code_problem("vercors-nord", geography) is None
+
+
+def test_no_commune_population_passed_off_as_a_qpv_population(geography):
+    with pytest.raises(ValueError):
+        geography.population(geography.zone("qpv", "QN03806M"))

@@ -250,7 +250,15 @@ class Geography:
         return sorted(c for c in epcis.unique() if c)
 
     def population(self, zone: Zone) -> int:
-        """Population municipale of the zone (sum of its communes)."""
+        """Population municipale of the zone (sum of its communes).
+
+        Raises
+        ------
+        ValueError
+            For a QPV level: the COG has no population for a part of a commune.
+        """
+        if zone.level in QPV_LEVELS:
+            raise ValueError(f"no legal population for a zone of level {zone.level!r} in the COG")
         if zone.level == "commune":
             return int(self.communes.at[zone.code, "population"])
         return int(self.communes.loc[list(zone.members), "population"].sum())

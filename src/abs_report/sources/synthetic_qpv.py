@@ -56,19 +56,41 @@ _KIDS = {m: 4 if m.endswith("plus") else int(m.split("_")[1]) for m in _WITH_CHI
 
 TILT = {
     # partitions: one log-odds shift per part (QPV side)
-    "family": dict(zip(_FAMILY, (0.1, 0.1, -0.1, -0.7, -0.7, 0.0, 0.6, 0.8, 0.9, 1.0, 1.1))),
+    "family": dict(zip(_FAMILY, (0.1, 0.1, -0.1, -0.7, -0.7, 0.0, 0.6, 1.0, 1.1, 1.2, 1.3))),
     "qf": dict(zip(_QF, (1.3, 0.6, 0.0, -0.5, -1.1, -1.6, 0.0))),
     "children": dict(zip(_CHILDREN, (0.15, 0.1, 0.05, 0.0, -0.05, -0.15))),
     "housing": dict(zip(_HOUSING, (0.8, -0.3, -0.6))),
     # subsets: one shift against the superset the count is drawn from
     "allocataires_reference": 0.4, "personnes_reference": 0.4,
-    "allocataires_bas_revenus": 1.3, "personnes_bas_revenus": 1.3,
+    "allocataires_bas_revenus": 1.6, "personnes_bas_revenus": 1.6,
     "allocataires_dependants_50": 0.5, "allocataires_dependants_100": 0.3,
-    "foyers_rsa": 1.3, "foyers_rsa_majore": 0.3, "foyers_ppa": 0.1, "foyers_aides_logement": 1.2,
+    "foyers_rsa": 2.0, "foyers_rsa_majore": 0.3, "foyers_ppa": 0.1, "foyers_aides_logement": 1.2,
     "foyers_af": 0.0, "foyers_cf": 0.4, "foyers_asf": 0.3, "foyers_ars": 0.5, "foyers_aeeh": 0.0,
     "foyers_paje": 0.0, "foyers_paje_base": 0.2, "foyers_cmg": -0.9, "foyers_prepare": 0.0,
     "foyers_aah": 0.4,
 }
+REFERENCE_SOURCE = ("Insee Focus n° 348, février 2025 : foyers allocataires des Caf au 31 décembre 2023, "
+                    "QPV et ensemble de la France hors Mayotte")
+REFERENCE = (
+    ("part des foyers au RSA", 24.8, 13.2),
+    ("part des familles monoparentales parmi les foyers allocataires", 21.0, 16.0),
+    ("part des foyers aidés pour le logement", 63.2, 41.5),
+    ("part des foyers à l'AAH", 12.0, 9.5),
+    ("part des foyers à la prime d'activité", 34.4, 32.9),
+)
+"""Published orders of magnitude the tilts were calibrated on: (indicator, % in QPV, % in France)."""
+
+
+def calibration_note() -> str:
+    """French sentence for a report's closing note: what the demonstration QPV figures are calibrated on."""
+    from ..formatting import value
+
+    figures = " ; ".join(f"{label} : {value(q, 'percent')} en QPV contre {value(f, 'percent')}"
+                         for label, q, f in REFERENCE)
+    return ("Les quartiers prioritaires des données de démonstration sont simulés plus précaires que le "
+            f"reste de leur commune, sur les ordres de grandeur publiés ({REFERENCE_SOURCE} : {figures}).")
+
+
 AMOUNT_BASIS = {"montant_rsa": "foyers_rsa", "montant_ppa": "foyers_ppa",
                 "montant_aides_logement": "foyers_aides_logement", "montant_af": "foyers_af",
                 "montant_paje": "foyers_paje", "montant_aah": "foyers_aah"}
@@ -290,31 +312,36 @@ def qpv_rows(table: pd.DataFrame, geography: Geography, seed: int) -> pd.DataFra
     rng = np.random.default_rng([int(seed), QPV_STREAM])
     measures = list(table.columns)
     years = sorted(table.index.get_level_values("year").unique())
-    frames = [_piece_rows(rng, table, of_iris, iris, measures, years)
-              for iris, of_iris in pieces.groupby("iris", sort=True)]
-    piece_rows = pd.concat(frames)
+    units = pieces.drop_duplicates("iris")  # in IRIS order, like the groupby below
+    keys = pd.MultiIndex.from_tuples([(lv, code, y) for lv, code in zip(units["unit_level"], units["unit_code"])
+                                      for y in years], names=table.index.names)
+    # One look-up for every IRIS split (a .loc per IRIS costs a second over all France).
+    block = table.reindex(keys)[measures].to_numpy().astype(np.int64).reshape(len(units), len(years), -1)
+    codes, values = [], []
+    for k, (iris, of_iris) in enumerate(pieces.groupby("iris", sort=True)):
+        for code, parts in _split_iris(rng, block[k], of_iris, iris, measures):
+            codes.append(code)
+            values.append(np.column_stack([parts[m] for m in measures]))
+    index = pd.MultiIndex.from_arrays([np.full(len(codes) * len(years), PIECE_LEVEL, dtype=object),
+                                       np.repeat(np.array(codes, dtype=object), len(years)),
+                                       np.tile(np.asarray(years, dtype=np.int64), len(codes))],
+                                      names=table.index.names)
+    piece_rows = pd.DataFrame(np.concatenate(values).astype("float64"), index=index, columns=measures)
     return pd.concat([piece_rows, *_sums(table, piece_rows, pieces, geography)])
 
 
-def _piece_rows(rng, table, pieces, iris, measures, years) -> pd.DataFrame:
-    """Rows ``<iris>:<qpv>`` for each QPV meeting the IRIS, then ``<iris>:HQPV``."""
-    unit = (pieces["unit_level"].iloc[0], pieces["unit_code"].iloc[0])
-    rows = table.loc[[(*unit, y) for y in years], measures]
-    left = {m: rows[m].to_numpy().astype(np.int64) for m in measures}
+def _split_iris(rng, rows: np.ndarray, pieces: pd.DataFrame, iris: str, measures: list[str]) -> list:
+    """``(code, measure -> values by year)`` for each QPV meeting the IRIS, then ``<iris>:HQPV``."""
+    left = {m: rows[:, j] for j, m in enumerate(measures)}
     out, left_share = [], 1.0
     for piece in pieces.itertuples():
         share = min(piece.share / left_share, 1.0) if left_share > 0 else 0.0
-        q = split(rng, left, np.full(len(years), share))
+        q = split(rng, left, np.full(len(rows), share))
         out.append((f"{iris}:{piece.qpv}", q))
         left = {m: left[m] - q[m] for m in measures}
         left_share -= piece.share
     out.append((f"{iris}:{OUTSIDE_QPV}", left))
-    frames = []
-    for code, values in out:
-        index = pd.MultiIndex.from_arrays([[PIECE_LEVEL] * len(years), [code] * len(years), years],
-                                          names=table.index.names)
-        frames.append(pd.DataFrame({m: values[m].astype("float64") for m in measures}, index=index))
-    return pd.concat(frames)
+    return out
 
 
 def _sums(table, piece_rows, pieces, geography):
