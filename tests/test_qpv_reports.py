@@ -158,11 +158,15 @@ def test_commune_context_names_its_qpv(prepared_of):
 
 @pytest.mark.slow
 def test_commune_without_qpv_has_no_section(prepared_of):
+    from abs_report.figures.view import ReportView
+
     prepared = prepared_of("38565")  # Voiron: IRIS, no QPV
     assert prepared.context.qpv == ()
     assert "qpv" not in prepared.context.to_json()
     assert SECTION not in _section(prepared)
     assert not prepared.published["zone_level"].isin(["qpv", "hors_qpv"]).any()
+    closing = ReportView(prepared.context, prepared.published).closing_section()[0].markdown
+    assert "QPV" not in closing
 
 
 @pytest.mark.slow
@@ -187,6 +191,9 @@ def test_grenoble_pdf_names_its_four_qpv_in_its_qpv_section(grenoble_report):
     section = text[start:text.index("Sources, méthode et secret statistique", start)]
     for name in GRENOBLE_QPV.values():
         assert name in section, name
+    closing = text[text.index("Sources, méthode et secret statistique", start):]
+    assert "quartiers prioritaires de la politique de la ville (QPV)" in closing
+    assert "simulés plus précaires" in closing  # the demonstration QPV's calibration, with its numbers
 
 
 @pytest.mark.slow

@@ -122,7 +122,16 @@ def qpv_method(ctx: ReportContext) -> str:
             "prioritaire entrée en vigueur le 1er janvier 2024 (périmètres de l'ANCT). Les chiffres d'un QPV "
             "portent sur les foyers allocataires qui y résident, sur tout son périmètre, même s'il s'étend sur "
             "deux communes ; « hors QPV » désigne le reste de la commune, et « ensemble des QPV » la somme des "
-            "QPV du département. Un QPV ne suit pas les limites des quartiers IRIS.")
+            "QPV du département. Un QPV ne suit pas les limites des quartiers IRIS." + _qpv_calibration(ctx))
+
+
+def _qpv_calibration(ctx: ReportContext) -> str:
+    """On demonstration data: what the simulated QPV figures are calibrated on (with the numbers)."""
+    if not ctx.dataset.synthetic:
+        return ""
+    from ..sources.synthetic_qpv import calibration_note
+
+    return " " + md(calibration_note())
 
 
 QPV_NO_DATA = "La source ne fournit pas de chiffres par quartier prioritaire pour cette commune."
