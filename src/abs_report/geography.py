@@ -289,6 +289,12 @@ def locative(level: str, name: str, article: int = 0) -> str:
         return {2: "dans le ", 4: "dans les "}.get(article, "en ") + name
     if level == "epci":
         return "dans l'intercommunalité " + name
+    if level == "qpv":
+        return "dans le quartier " + name
+    if level == "hors_qpv":
+        return locative("commune", name)
+    if level == "qpv_departement":
+        return "dans l'" + name
     return "dans le territoire " + name
 
 

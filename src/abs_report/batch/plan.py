@@ -15,6 +15,9 @@ from ..template import fill
 
 
 LEVELS = ("commune", "epci", "departement")
+"""The levels a batch builds by default."""
+ALL_LEVELS = (*LEVELS, "qpv")
+"""Every level ``--levels`` accepts: ``qpv`` builds the département's quartiers prioritaires (issue 15)."""
 DEFAULT_RECIPIENT = "Caf de l'Isère : analyse des besoins sociaux du territoire"
 DEFAULT_PURPOSE = "Analyse des besoins sociaux {year} : diagnostic des familles allocataires du territoire"
 
@@ -29,6 +32,8 @@ class Defaults:
     title: str = "Analyse des besoins sociaux"
     formats: tuple[str, ...] = DEFAULT_FORMATS
     data: str = "demo"
+    maps: bool = True
+    """``False`` (``--no-maps``): the parameter files written say ``maps: false``."""
 
 
 @dataclass(frozen=True)
@@ -77,6 +82,8 @@ def _zone_codes(geography: Geography, departement: str, levels: Sequence[str]) -
         zones += [("epci", e) for e in geography.epcis_of_departement(departement)]
     if "commune" in levels:
         zones += [("commune", c) for c in geography.member_communes_of("departement", departement)]
+    if "qpv" in levels:
+        zones += [("qpv", q) for q in geography.qpv_of_departement(departement)]
     return zones
 
 
@@ -118,11 +125,11 @@ def _check_selection(geography: Geography, departement: str, levels: Sequence[st
         problems.append(Problem("--departement", "département inconnu du COG"
                                 + (f" ; vouliez-vous dire : {hint} ?" if hint else ""), value=departement))
     for level in levels:
-        if level not in LEVELS:
-            problems.append(Problem("--levels", f"niveau inconnu ; niveaux possibles : {', '.join(LEVELS)}",
+        if level not in ALL_LEVELS:
+            problems.append(Problem("--levels", f"niveau inconnu ; niveaux possibles : {', '.join(ALL_LEVELS)}",
                                     value=level))
     if not problems:
-        known = {code for _, code in _zone_codes(geography, departement, LEVELS)}
+        known = {code for _, code in _zone_codes(geography, departement, ALL_LEVELS)}
         for code in zones:
             if code not in known:
                 problems.append(Problem("--zones", f"territoire absent du département {departement}",
@@ -172,6 +179,8 @@ def params_text(zone: Zone, year: int, defaults: Defaults = Defaults()) -> str:
            "recipient": defaults.recipient,
            "purpose": fill(defaults.purpose, purpose_values(year), "--purpose"),
            "formats": list(defaults.formats), "data": defaults.data}
+    if not defaults.maps:  # written only when off: the files (and fingerprints) of a usual batch stay
+        raw["maps"] = False
     header = f"# Écrit par abs-report batch pour {zone.name} ({zone.level} {zone.code}).\n"
     return header + yaml.safe_dump(raw, allow_unicode=True, sort_keys=False)
 

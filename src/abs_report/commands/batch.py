@@ -23,7 +23,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--departement", required=True, help="code du département, p. ex. 38")
     parser.add_argument("--year", type=int, required=True, help="année des données, p. ex. 2024")
     parser.add_argument("--levels", type=_codes, default=list(LEVELS),
-                        help="niveaux à construire, parmi commune,epci,departement (défaut : les trois)")
+                        help="niveaux à construire, parmi commune,epci,departement,qpv "
+                             "(défaut : commune,epci,departement ; qpv : les quartiers prioritaires)")
     parser.add_argument("--zones", type=_codes, default=[], help="codes des seuls territoires à construire")
     parser.add_argument("--params-dir", type=Path, default=None,
                         help="ne construire que les territoires décrits par les fichiers *.yml de ce dossier")
@@ -43,6 +44,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                         help="objet de l'étude ({year} ou {annee} remplacé par l'année ; {{ et }} pour une accolade)")
     parser.add_argument("--data", default="demo", help="demo ou dossier de données importées")
     parser.add_argument("--renderer", choices=("builtin", "quarto"), default="builtin")
+    parser.add_argument("--no-maps", dest="maps", action="store_false",
+                        help="rapports sans cartes (territoires sans fichier de paramètres : « maps: false »)")
     parser.set_defaults(func=run)
 
 
@@ -119,7 +122,7 @@ def run(args: argparse.Namespace) -> int:
     root = checked_outputs_root(args.outputs).resolve()
     data = args.data if args.data == "demo" else str(Path(args.data).resolve())
     defaults = Defaults(recipient=args.recipient, purpose=args.purpose, data=data,
-                        formats=tuple(args.formats or DEFAULT_FORMATS))
+                        formats=tuple(args.formats or DEFAULT_FORMATS), maps=args.maps)
     geography = load_geography()
     jobs = plan(geography, args.departement, args.year, levels=args.levels, zones=args.zones,
                 params_dir=args.params_dir, limit=args.limit, root=root, defaults=defaults,
