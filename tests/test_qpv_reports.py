@@ -30,19 +30,6 @@ GRENOBLE_QPV = {"QN03806M": "Mistral Lys Rouge Camine", "QN03807M": "Villeneuve 
 SECTION = "Quartiers prioritaires de la politique de la ville"
 
 
-def _secrecy_knows_qpv() -> bool:
-    """Whether the linked table holds QPV cells (the qpv-secrecy branch); before it, QPV cells are ``missing``."""
-    from abs_report.geography import load_geography
-    from abs_report.secrecy.scope import part_zones
-
-    return any(level == "qpv" for level, _ in part_zones(load_geography(), "departement:38"))
-
-
-NEEDS_SECRECY = pytest.mark.xfail(not _secrecy_knows_qpv(), strict=True,
-                                  reason="needs the qpv-secrecy branch (QPV cells in the linked table), "
-                                         "not merged into qpv-report")
-
-
 def _write(folder: Path, territory: str, extra: str = "") -> Path:
     path = folder / "params.yml"
     path.write_text(f"territory: {territory}\nyear: 2024\nrecipient: Test\npurpose: Test\n{extra}",
@@ -197,7 +184,6 @@ def test_grenoble_pdf_names_its_four_qpv_in_its_qpv_section(grenoble_report):
 
 
 @pytest.mark.slow
-@NEEDS_SECRECY
 def test_grenoble_qpv_table_shows_each_qpv_hors_qpv_and_the_commune(grenoble_report):
     text = _pdf_text(grenoble_report / "report.pdf")
     start = text.index(SECTION, text.index("Indicateurs par quartier"))
@@ -250,7 +236,6 @@ def test_qpv_parameter_file_renders(qpv_report):
 # --- a batch of Grenoble, Échirolles, their QPV and their EPCI, attacked together ------------------
 
 @pytest.mark.slow
-@NEEDS_SECRECY
 def test_batch_of_communes_their_qpv_and_epci_audits_clean(tmp_path, geography):
     zones = ["38185", "38151", "200040715", *geography.qpv_of_commune("38185"),
              *geography.qpv_of_commune("38151")]
