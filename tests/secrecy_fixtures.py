@@ -17,7 +17,11 @@ def long_rows(rows: list[tuple[str, str, dict[str, float]]], year: int = 2024) -
 
 
 def as_published(cells: pd.DataFrame, table_id: str = "T_test") -> pd.DataFrame:
-    """A ``published.csv`` frame from protected cells (value empty unless published)."""
+    """A ``published.csv`` frame from protected cells (value empty unless published).
+
+    QPV ∩ IRIS pieces are left out: they are cells of the linked table, never published.
+    """
+    cells = cells[cells["zone_level"] != "qpv_piece"]
     shown = cells["status"] == "published"
     value = cells["value"].map(lambda v: format(v, ".15g")).where(shown, "")
     return pd.DataFrame({
