@@ -130,3 +130,77 @@ def first_report() -> float:
     seconds = time.perf_counter() - start
     print(f"Premier rapport (Grenoble, aucun masque en cache, 5 années) : {seconds:.0f} s (objectif ≤ 45 s)")
     return seconds
+
+
+def _year_rows(folder, departements, year: int):
+    """Observations of ``year``: communes and IRIS of ``departements`` (``[]``: wide zones only)."""
+    from abs_report.observations import load
+
+    obs = load(folder, departements).observations
+    obs = obs[obs["year"] == year]
+    local = obs["zone_level"].isin(["commune", "iris"])
+    # Same filter as _observations(): the generator's 5-character IRIS codes are refused by the floor rule.
+    return obs[~local | (obs["zone_level"] == "commune") | (obs["zone_code"].str.len() == 9)]
+
+
+def france_mask(year: int = YEAR, sample: int = 1) -> dict:
+    """CPU seconds and peak memory to build every part of the one mask of ``year`` for all of France.
+
+    Every part, in the order :func:`abs_report.secrecy.linked.closure` gives: ``wide``, each
+    département, each straddling EPCI, from an empty mask cache. Data are read per département
+    (what a batch reads), once, and kept for the EPCI parts. ``sample`` > 1 builds every
+    ``sample``-th département only (with the straddling EPCI whose départements are all
+    built) and extrapolates to France by the number of communes, printed as such.
+    """
+    import resource
+    import tempfile
+    from pathlib import Path
+
+    from abs_report.dataref import DataRef
+    from abs_report.geography import load_geography
+    from abs_report.secrecy import UnprotectedCells, load_or_protect, load_rules
+    from abs_report.secrecy.linked import closure
+    from abs_report.secrecy.scope import WIDE, part_zones, parts_fixed_before, straddling_epcis
+
+    geography, rules = load_geography(), load_rules()
+    folder, cache = DataRef.parse("demo", Path(".")).folder(), Path(tempfile.mkdtemp())
+    deps = sorted(geography.departements.index)[::sample]
+    straddling = [e for e in sorted(straddling_epcis(geography))
+                  if set(geography.communes.loc[geography.communes["epci"] == e, "departement"]) <= set(deps)]
+    parts = closure(geography, [WIDE] + [f"departement:{d}" for d in deps] + [f"epci:{e}" for e in straddling])
+    wall, cpu0 = time.perf_counter(), time.process_time()
+    wide_rows = _year_rows(folder, [], year)
+    local: dict[str, pd.DataFrame] = {}
+    done, seconds, failed, skipped = {}, {}, [], []
+    for part in parts:
+        fixed = [done.get(b) for b in parts_fixed_before(geography, part)]
+        if any(f is None for f in fixed):
+            skipped.append(part)  # a part it reads as fixed failed: it cannot be built either
+            continue
+        cpu = time.process_time()
+        deps_of = sorted({c for lv, c in part_zones(geography, part) if lv == "departement"}) if part != WIDE else []
+        for d in deps_of:
+            if d not in local:
+                rows = _year_rows(folder, [d], year)
+                local[d] = rows[rows["zone_level"].isin(["commune", "iris"])]
+        obs = pd.concat([wide_rows] + [local[d] for d in deps_of], ignore_index=True)
+        try:
+            done[part] = load_or_protect("demo", obs, year, part_zones(geography, part), geography, rules, cache,
+                                         fixed=fixed)
+        except UnprotectedCells as exc:
+            failed.append(f"{part} : {exc}")
+            done[part] = None
+        seconds[part] = time.process_time() - cpu
+    total = time.process_time() - cpu0
+    communes = int(geography.communes["departement"].isin(deps).sum())
+    out = {"year": year, "parts": len(seconds), "departements": len(deps), "straddling_epcis": len(straddling),
+           "cpu_seconds": round(total, 1), "wall_seconds": round(time.perf_counter() - wall, 1),
+           "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+           "slowest_parts": {p: round(s, 1) for p, s in sorted(seconds.items(), key=lambda x: -x[1])[:5]},
+           "failed_parts": failed, "parts_not_built_after_a_failure": skipped}
+    if sample > 1:
+        out["france_cpu_seconds_extrapolated"] = round(total * len(geography.communes) / communes)
+    label = "France entière" if sample == 1 else f"un département sur {sample} ({communes} communes), extrapolé"
+    print(f"Masque {year} en parties, {label}, cache vide :")
+    print(json.dumps(out, indent=1, ensure_ascii=False))
+    return out
