@@ -151,15 +151,27 @@ class Attacker:
         # The ranges the attacker's check (:meth:`_single`) accepts as safe for this cell.
         ranges = [(self.level, self.cap)] if t < self.level else \
             [(t + self.delta[cell], self.cap), (0.0, t - self.delta[cell])]
-        comp = next(c for c in self.components(hidden | candidate) if cell in c.cells)
-        j = int(np.flatnonzero(comp.cells == cell)[0])
-        for low, high in ranges:
-            if low > high:
-                continue
-            moved = self._least_move(comp, j, low, high, candidate[comp.cells] & ~hidden[comp.cells])
-            if moved is not None:
-                return comp.cells[moved]
+        # Published cells next to the cell's hidden component first (a smaller LP: seconds
+        # saved in a large département), then every candidate.
+        for movable in (self._next_to(hidden, cell) & candidate, candidate):
+            comp = next(c for c in self.components(hidden | movable) if cell in c.cells)
+            j = int(np.flatnonzero(comp.cells == cell)[0])
+            for low, high in ranges:
+                if low > high:
+                    continue
+                moved = self._least_move(comp, j, low, high, movable[comp.cells] & ~hidden[comp.cells])
+                if moved is not None:
+                    return comp.cells[moved]
         return None
+
+    def _next_to(self, hidden: np.ndarray, cell: int) -> np.ndarray:
+        """Cells in a relation with a hidden cell of ``cell``'s component."""
+        comp = next(c for c in self.components(hidden) if cell in c.cells)
+        n_eq = self.eq.shape[0]
+        near = np.zeros(len(hidden), bool)
+        near[self.eq[comp.rows[comp.rows < n_eq]].indices] = True
+        near[self.ineq[comp.rows[comp.rows >= n_eq] - n_eq].indices] = True
+        return near
 
     def _least_move(self, comp: _Component, j: int, low: float, high: float,
                     movable: np.ndarray) -> np.ndarray | None:

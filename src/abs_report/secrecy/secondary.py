@@ -227,6 +227,8 @@ def suppress(values: np.ndarray, system: LinearSystem, hidden: np.ndarray, check
             chosen = s.partner_for(e) if tries[e.cell] <= DUAL_TRIES else None
             # The duals of a degenerate optimum can name cells whose hiding moves nothing, round
             # after round (Savoie 2020: 60 far-away communes for 73233): then a witness decides.
+            if chosen is None and partners and _safe_now(attacker, s.hidden, e.cell):
+                continue  # freed by this round's partners (a witness costs seconds; this check, little)
             # None: no table puts it anywhere safe. Empty: safe already, thanks to the partners
             # of this round (checked again in the next one).
             found = [chosen] if chosen is not None else attacker.release(s.hidden, s.candidate, e)
@@ -241,6 +243,12 @@ def suppress(values: np.ndarray, system: LinearSystem, hidden: np.ndarray, check
         passes[f"secondary_lp_{round_}"] = added
     passes["republished"] = s.republished
     return Suppression(s.hidden, s.secondary & s.hidden, passes, tuple(sorted(unresolved)), attacker.n_lp)
+
+
+def _safe_now(attacker: Attacker, hidden: np.ndarray, cell: int) -> bool:
+    only = np.zeros(len(hidden), bool)
+    only[cell] = True
+    return not attacker.exposed(hidden, only)
 
 
 def _republish_or_flag(s: _Suppressor, attacker: Attacker) -> list[Exposure]:
