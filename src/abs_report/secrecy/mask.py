@@ -25,7 +25,7 @@ from .rules import Rules
 from .secondary import suppress
 from .table import CELL_KEY, build_cells, scope_rows
 
-MASK_FORMAT = "4"
+MASK_FORMAT = "5"
 """Bump when the cached mask layout or the suppression algorithm changes."""
 
 
