@@ -119,7 +119,8 @@ def test_assembled_dataset_and_meta(small_dataset):
     assert "fictives" in meta.description
     assert meta.years == synthetic.YEARS
     levels = set(small_dataset.observations["zone_level"])
-    assert levels == {"iris", "commune", "epci", "departement", "region", "france"}
+    assert levels == {"iris", "commune", "epci", "departement", "region", "france",
+                      "qpv", "hors_qpv", "qpv_departement", "qpv_piece"}
 
 
 # --- internal consistency ---------------------------------------------------------------

@@ -31,7 +31,9 @@ from .geography import LEVEL_LABELS, Geography, UnknownZone, load_geography
 from .untrusted import plain_text
 
 LINKS = (("report.pdf", "PDF"), ("report.html", "HTML"), ("tables.xlsx", "Tableaux (xlsx)"))
-LEVEL_ORDER = {"departement": 0, "region": 0, "epci": 1, "aggregation": 2, "commune": 3}
+LEVEL_ORDER = {"departement": 0, "region": 0, "epci": 1, "aggregation": 2, "commune": 3, "qpv": 4}
+QPV_HEADING = "Quartiers prioritaires"
+"""The heading of the second table: reports whose territory is a QPV (issue 15)."""
 
 
 @dataclass(frozen=True)
@@ -191,7 +193,7 @@ def _row(entry: Entry) -> str:
 
 STYLE = """
 body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;margin:2rem auto;max-width:70rem;padding:0 1rem;color:#1d1d1d}
-h1{font-size:1.5rem}label{font-weight:600;margin-right:.5rem}
+h1{font-size:1.5rem}h2{font-size:1.2rem;margin-top:2rem}label{font-weight:600;margin-right:.5rem}
 input[type=search]{font-size:1rem;padding:.4rem .6rem;width:min(28rem,100%)}input::placeholder{color:#6b6b6b}
 table{border-collapse:collapse;width:100%;margin-top:1rem}
 th,td{text-align:left;padding:.35rem .6rem;border-bottom:1px solid #ddd}
@@ -210,7 +212,7 @@ a{color:#0b5563}:focus-visible{outline:3px solid #0b5563;outline-offset:2px}
 SCRIPT = """
 (function () {
   var input = document.getElementById("recherche");
-  var rows = Array.prototype.slice.call(document.querySelectorAll("#rapports tbody tr"));
+  var rows = Array.prototype.slice.call(document.querySelectorAll("table.rapports tbody tr"));
   var count = document.getElementById("nombre");
   function fold(text) {
     return text.normalize("NFD").replace(/[\\u0300-\\u036f]/g, "").toLowerCase();
@@ -241,9 +243,27 @@ CONTENT_SECURITY_POLICY = (f"default-src 'none'; script-src {_csp_source(SCRIPT)
 """The page's own filter script and style, by hash; nothing else runs, loads or is styled."""
 
 
-def render(entries: list[Entry], rates: dict | None = None) -> str:
-    """The catalogue page (French, self-contained); ``rates``: folder -> its printed taux de couverture."""
+_HEAD = ('<thead><tr><th scope="col">Territoire</th><th scope="col">Code</th><th scope="col">Niveau</th>'
+         '<th scope="col">Année</th><th scope="col">Documents</th></tr></thead>')
+
+
+def _qpv_table(entries: list[Entry]) -> str:
+    """The reports of quartiers prioritaires, under their own heading ('' when there is none)."""
+    if not entries:
+        return ""
     rows = "\n".join(_row(e) for e in entries)
+    return (f'<h2 id="qpv">{QPV_HEADING}</h2>\n<table id="rapports-qpv" class="rapports" aria-labelledby="qpv">\n'
+            f"<caption>Rapports des quartiers prioritaires de la politique de la ville</caption>\n{_HEAD}\n"
+            f"<tbody>\n{rows}\n</tbody>\n</table>")
+
+
+def render(entries: list[Entry], rates: dict | None = None) -> str:
+    """The catalogue page (French, self-contained); ``rates``: folder -> its printed taux de couverture.
+
+    Reports of quartiers prioritaires follow the others, in a table under their own heading.
+    """
+    rows = "\n".join(_row(e) for e in entries if e.level != "qpv")
+    qpv = _qpv_table([e for e in entries if e.level == "qpv"])
     carte = map_svg(entries, rates)
     return f"""<!DOCTYPE html>
 <html lang="fr">
@@ -263,13 +283,14 @@ Chaque rapport est soumis au secret statistique et aux conditions d'usage de la 
 <p><label for="recherche">Rechercher un territoire</label><input id="recherche" type="search"
  placeholder="nom, code, niveau ou année" autocomplete="off"><span id="nombre" class="count"
  role="status"></span></p>
-<table id="rapports">
+<table id="rapports" class="rapports">
 <caption>Rapports disponibles</caption>
-<thead><tr><th scope="col">Territoire</th><th scope="col">Code</th><th scope="col">Niveau</th><th scope="col">Année</th><th scope="col">Documents</th></tr></thead>
+{_HEAD}
 <tbody>
 {rows}
 </tbody>
 </table>
+{qpv}
 </main>
 <script>{SCRIPT}</script>
 </body>

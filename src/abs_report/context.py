@@ -50,6 +50,25 @@ class ZoneRef:
 
 
 @dataclass(frozen=True)
+class QpvRef(ZoneRef):
+    """A quartier prioritaire of a commune report: with the communes it spans (one or two)."""
+
+    communes: tuple[str, ...] = ()
+    """Names of the communes the QPV lies in; a QPV's figures are those of the whole quartier."""
+
+    def to_dict(self) -> dict:
+        return {**super().to_dict(), "communes": list(self.communes)}
+
+    @classmethod
+    def from_dict(cls, data: dict, where: str = "") -> "QpvRef":
+        base = ZoneRef.from_dict(data, where)
+        communes = _require(data, "communes", list, where)
+        if not all(isinstance(c, str) for c in communes):
+            raise ContextError(f"contexte du rapport : champ '{where}communes' mal formé")
+        return cls(base.level, base.code, base.name, tuple(communes))
+
+
+@dataclass(frozen=True)
 class ReportZone(ZoneRef):
     """The territory or a comparison zone: with its locative and whether the producer covers it."""
 
@@ -235,6 +254,10 @@ class ReportContext:
     """A folder written by ``abs-report geo import`` whose contours the maps use (empty: the packaged ones)."""
     proposal: AggregationProposal | None = None
     """For a commune whose key figures are mostly hidden: the aggregation its fiche proposes."""
+    qpv: tuple[QpvRef, ...] = ()
+    """The commune's quartiers prioritaires (commune reports; empty for a commune without QPV)."""
+    hors_qpv: ZoneRef | None = None
+    """The commune outside its QPV (``hors_qpv`` zone), beside them in the QPV section."""
 
     @property
     def territory(self) -> ReportZone:
@@ -250,7 +273,8 @@ class ReportContext:
 
     def zone_names(self) -> dict[tuple[str, str], str]:
         """``(zone_level, zone_code)`` -> the name a reader sees."""
-        return {(z.level, z.code): z.name for z in (*self.zones, *self.iris, *self.communes)}
+        extra = (self.hors_qpv,) if self.hors_qpv else ()
+        return {(z.level, z.code): z.name for z in (*self.zones, *self.iris, *self.communes, *self.qpv, *extra)}
 
     def to_dict(self) -> dict:
         out = {"title": self.title, "year": self.year, "reference_date": self.reference_date,
@@ -266,6 +290,10 @@ class ReportContext:
             out["geometry_folder"] = self.geometry_folder
         if self.proposal is not None:  # likewise: the JSON of a full report is unchanged
             out["proposal"] = self.proposal.to_dict()
+        if self.qpv:  # a commune without QPV keeps the JSON it had
+            out["qpv"] = [z.to_dict() for z in self.qpv]
+        if self.hors_qpv is not None:
+            out["hors_qpv"] = self.hors_qpv.to_dict()
         return out
 
     def to_json(self) -> str:
@@ -284,6 +312,7 @@ class ReportContext:
             raise ContextError(f"contexte du rapport : champ 'years' mal formé ({years!r})")
         erratum = data.get("erratum")
         proposal = data.get("proposal")
+        hors_qpv = data.get("hors_qpv")
         return cls(
             title=_require(data, "title", str, ""), year=_require(data, "year", int, ""),
             reference_date=_require(data, "reference_date", str, ""),
@@ -296,7 +325,10 @@ class ReportContext:
             erratum=Erratum.from_dict(erratum) if erratum is not None else None,
             communes=tuple(ZoneRef.from_dict(z, "communes.") for z in _optional(data, "communes", list, "", [])),
             geometry_folder=_optional(data, "geometry_folder", str, "", ""),
-            proposal=AggregationProposal.from_dict(proposal) if proposal is not None else None)
+            proposal=AggregationProposal.from_dict(proposal) if proposal is not None else None,
+            qpv=tuple(QpvRef.from_dict(z, "qpv.") for z in _optional(data, "qpv", list, "", [])),
+            hors_qpv=ZoneRef.from_dict(_require(data, "hors_qpv", dict, ""), "hors_qpv.")
+            if hors_qpv is not None else None)
 
     @classmethod
     def from_json(cls, text: str) -> "ReportContext":

@@ -1,6 +1,10 @@
-"""The Code officiel géographique: communes, EPCI, départements, régions, France.
+"""The Code officiel géographique: communes, EPCI, départements, régions, France, and QPV.
 
 Read once from the compact file derived by ``scripts/build_geography.py``.
+The quartiers prioritaires de la politique de la ville (QPV 2024, ANCT) are a
+zone level of their own (issue 15): a QPV lies in one or two communes, and
+each commune with QPV has a ``hors_qpv`` part; ``qpv_departement`` is the sum
+of a département's QPV.
 Zone codes are strings everywhere (``01001``, ``2A004``); a zone is identified
 by its level *and* its code, because codes repeat across levels (``84`` is both
 Vaucluse and Auvergne-Rhône-Alpes).
@@ -21,12 +25,25 @@ import pandas as pd
 
 from .errors import EXIT_BAD_INPUT, AbsReportError
 
-LEVELS = ("iris", "commune", "aggregation", "epci", "departement", "region", "france")
-"""From the finest to the widest; ``aggregation`` is a user-defined group of communes."""
+LEVELS = ("iris", "qpv", "commune", "aggregation", "epci", "departement", "region", "france")
+"""From the finest to the widest; ``aggregation`` is a user-defined group of communes.
+
+``qpv`` cuts across IRIS (it is not a union of IRIS) and may span two communes."""
+
+QPV_LEVELS = ("qpv", "hors_qpv", "qpv_departement")
+"""Zone levels of the politique de la ville: a QPV, a commune outside its QPV, a département's QPV."""
+
+PIECE_LEVEL = "qpv_piece"
+"""Never-published pieces ``<iris9>:<qpv>`` / ``<iris9>:HQPV`` (QPV ∩ IRIS, IRIS outside QPV)."""
+
+OUTSIDE_QPV = "HQPV"
 
 LEVEL_LABELS = MappingProxyType(
     {
         "iris": "IRIS",
+        "qpv": "QPV",
+        "hors_qpv": "commune hors QPV",
+        "qpv_departement": "ensemble des QPV",
         "commune": "commune",
         "aggregation": "regroupement de communes",
         "epci": "EPCI",
@@ -47,8 +64,9 @@ class UnknownZone(AbsReportError, LookupError):
     def __init__(self, level: str, code: str, suggestions: list[str]):
         self.level, self.code, self.suggestions = level, code, suggestions
         hint = f" Vouliez-vous dire : {', '.join(suggestions)} ?" if suggestions else ""
-        super().__init__(f"code {LEVEL_LABELS.get(level, level)} inconnu du Code officiel géographique : "
-                         f"{code!r}.{hint}")
+        source = ("de la liste des QPV 2024 (ANCT)" if level in QPV_LEVELS
+                  else "du Code officiel géographique")
+        super().__init__(f"code {LEVEL_LABELS.get(level, level)} inconnu {source} : {code!r}.{hint}")
 
 
 @dataclass(frozen=True)
@@ -68,7 +86,18 @@ class Zone:
 def _fold(text: str) -> str:
     """Lower case without accents, for forgiving name matching."""
     norm = unicodedata.normalize("NFKD", text)
-    return "".join(c for c in norm if not unicodedata.combining(c)).lower().replace("-", " ")
+    bare = "".join(c for c in norm if not unicodedata.combining(c)).lower().replace("-", " ")
+    return " ".join(bare.split())
+
+
+def _fold_qpv(text: str) -> str:
+    """A QPV name reduced to its letters and digits (Cafdata spells names loosely)."""
+    return "".join(c for c in _fold(text) if c.isalnum())
+
+
+def _of_name(article: int, name: str) -> str:
+    """French "of <département>": ``de l'Isère``, ``du Rhône``, ``de la Drôme``, ``des Yvelines``."""
+    return {2: "du ", 3: "de la ", 4: "des ", 5: "de l'"}.get(article, "de ") + name
 
 
 class Geography:
@@ -86,6 +115,10 @@ class Geography:
         self._epci_members = MappingProxyType(
             {code: tuple(members) for code, members in self.epcis["members"].items()}
         )
+        columns = payload.get("qpv_columns", ["code", "name", "communes", "epci", "departement"])
+        self.qpv_table = pd.DataFrame(payload.get("qpv", []), columns=columns).set_index("code")
+        """QPV indexed by code: ``name``, ``communes`` (tuple of codes), ``epci``, ``departement``."""
+        self.qpv_table["communes"] = [tuple(c) for c in self.qpv_table["communes"]]
 
     # --- look-ups -------------------------------------------------------
     def current_commune_code(self, code: str) -> str | None:
@@ -101,14 +134,30 @@ class Geography:
             if code.upper() not in (FRANCE_CODE, "FRANCE"):
                 raise UnknownZone(level, code, [FRANCE_CODE])
             return Zone("france", FRANCE_CODE, "France")
+        if level in ("hors_qpv", "qpv_departement"):
+            return self._qpv_part(level, code)
         table = self._table(level)
         if code not in table.index:
             raise UnknownZone(level, code, self.suggest(level, code))
         return Zone(level, code, str(table.at[code, "name"]), self.member_communes_of(level, code))
 
+    def _qpv_part(self, level: str, code: str) -> Zone:
+        """A commune's part outside its QPV, or all the QPV of a département."""
+        if level == "hors_qpv":
+            if not self.qpv_of_commune(code):
+                with_qpv = sorted({c for cs in self.qpv_table["communes"] for c in cs})
+                raise UnknownZone(level, code, [f"{c} ({self.communes.at[c, 'name']})" for c in
+                                                difflib.get_close_matches(code, with_qpv, n=3, cutoff=0.6)])
+            return Zone(level, code, f"{self.communes.at[code, 'name']} hors QPV", (code,))
+        if not self.qpv_of_departement(code):
+            deps = sorted(set(self.qpv_table["departement"]))
+            raise UnknownZone(level, code, difflib.get_close_matches(code, deps, n=3, cutoff=0.5))
+        name = _of_name(int(self.departements.at[code, "article"]), self.departements.at[code, "name"])
+        return Zone(level, code, f"ensemble des QPV {name}", self.member_communes_of(level, code))
+
     def _table(self, level: str) -> pd.DataFrame:
         tables = {"commune": self.communes, "epci": self.epcis, "departement": self.departements,
-                  "region": self.regions}
+                  "region": self.regions, "qpv": self.qpv_table}
         if level not in tables:
             raise ValueError(f"level {level!r} is not a COG level; expected one of {sorted(tables)}")
         return tables[level]
@@ -127,6 +176,13 @@ class Geography:
         """The current communes that make up a zone (empty for a commune itself)."""
         if level == "commune":
             return ()
+        if level == "qpv":
+            return self.qpv_table.at[code, "communes"]
+        if level == "hors_qpv":
+            return (code,)
+        if level == "qpv_departement":
+            return tuple(sorted({c for q in self.qpv_of_departement(code)
+                                 for c in self.qpv_table.at[q, "communes"]}))
         if level == "epci":
             return self._epci_members[code]
         if level == "departement":
@@ -171,13 +227,38 @@ class Geography:
             return []
         return chain + [self.zone("france", FRANCE_CODE)]
 
+    # --- quartiers prioritaires (QPV 2024) ------------------------------
+    def qpv_of_commune(self, commune: str) -> tuple[str, ...]:
+        """Codes of the QPV lying (partly) in a commune, in code order."""
+        return tuple(code for code, communes in self.qpv_table["communes"].items() if commune in communes)
+
+    def qpv_of_departement(self, dep: str) -> tuple[str, ...]:
+        """Codes of the QPV of a département, in code order."""
+        return tuple(self.qpv_table.index[self.qpv_table["departement"] == dep])
+
+    def qpv_by_name(self, text: str) -> tuple[str, ...]:
+        """Codes of the QPV whose name matches ``text`` ignoring case, accents, hyphens and spacing.
+
+        More than one code means the name is ambiguous; none means unknown.
+        """
+        key = _fold_qpv(text)
+        return tuple(code for code, name in self.qpv_table["name"].items() if _fold_qpv(name) == key)
+
     def epcis_of_departement(self, dep: str) -> list[str]:
         """EPCI with at least one member commune in the département."""
         epcis = self.communes.loc[self.communes["departement"] == dep, "epci"]
         return sorted(c for c in epcis.unique() if c)
 
     def population(self, zone: Zone) -> int:
-        """Population municipale of the zone (sum of its communes)."""
+        """Population municipale of the zone (sum of its communes).
+
+        Raises
+        ------
+        ValueError
+            For a QPV level: the COG has no population for a part of a commune.
+        """
+        if zone.level in QPV_LEVELS:
+            raise ValueError(f"no legal population for a zone of level {zone.level!r} in the COG")
         if zone.level == "commune":
             return int(self.communes.at[zone.code, "population"])
         return int(self.communes.loc[list(zone.members), "population"].sum())
@@ -208,6 +289,12 @@ def locative(level: str, name: str, article: int = 0) -> str:
         return {2: "dans le ", 4: "dans les "}.get(article, "en ") + name
     if level == "epci":
         return "dans l'intercommunalité " + name
+    if level == "qpv":
+        return "dans le quartier " + name
+    if level == "hors_qpv":
+        return locative("commune", name)
+    if level == "qpv_departement":
+        return "dans l'" + name
     return "dans le territoire " + name
 
 

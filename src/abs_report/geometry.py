@@ -220,7 +220,7 @@ def covers(geometry: Geometry, level: str, code: str, members: tuple[str, ...] =
     if not (geometry.has_layer("departement") and geometry.has_layer("communes")):
         return False
     layer = {"commune": "communes", "epci": "epci", "departement": "departement",
-             "aggregation": "communes"}.get(level)
+             "aggregation": "communes", "qpv": "qpv"}.get(level)
     if layer is None or not geometry.has_layer(layer):
         return False
     codes = members if level == "aggregation" else (code,)

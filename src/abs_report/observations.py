@@ -25,11 +25,14 @@ import pandas as pd
 
 from .catalogue import MEASURES, RELATIONS
 from .errors import EXIT_BAD_INPUT, AbsReportError
-from .geography import Geography
+from .geography import PIECE_LEVEL, QPV_LEVELS, Geography
 
 COLUMNS = ("zone_level", "zone_code", "year", "measure", "value")
 ROW_GROUP = 20_000
-SOURCE_LEVELS = ("iris", "commune", "epci", "departement", "region", "france")
+SOURCE_LEVELS = ("iris", "commune", "epci", "departement", "region", "france", *QPV_LEVELS)
+"""Levels a source may give (an import, the demonstration data)."""
+MODEL_LEVELS = (*SOURCE_LEVELS, "aggregation", PIECE_LEVEL)
+"""Levels a dataset may hold: QPV ∩ IRIS pieces come from the demonstration model only (issue 15)."""
 
 
 class DataError(AbsReportError, ValueError):
@@ -147,7 +150,7 @@ def validate(frame: pd.DataFrame, origin: str = "observations", check_duplicates
     if missing:
         raise DataError(f"{origin} : colonne(s) absente(s) {missing}")
     # unique() first: set() over millions of strings costs seconds.
-    bad_level = sorted(set(frame["zone_level"].unique()) - set(SOURCE_LEVELS) - {"aggregation"})
+    bad_level = sorted(set(frame["zone_level"].unique()) - set(MODEL_LEVELS))
     if bad_level:
         problems.append(f"niveau(x) de zone inconnu(s) {bad_level[:10]}")
     unknown = sorted(set(frame["measure"].unique()) - set(MEASURES))
@@ -260,8 +263,8 @@ def validate_wide(table: pd.DataFrame, origin: str = "observations") -> pd.DataF
         problems.append(f"index must be (zone_level, zone_code, year), not {list(table.index.names)}")
     else:
         levels = set(table.index.get_level_values("zone_level").unique())
-        if levels - set(SOURCE_LEVELS) - {"aggregation"}:
-            problems.append(f"unknown zone_level value(s) {sorted(levels - set(SOURCE_LEVELS))}")
+        if levels - set(MODEL_LEVELS):
+            problems.append(f"unknown zone_level value(s) {sorted(levels - set(MODEL_LEVELS))}")
         if not table.index.is_unique:
             problems.append("duplicated (zone_level, zone_code, year) rows")
     unknown = sorted(set(table.columns) - set(MEASURES))
@@ -331,7 +334,8 @@ def _scope_filter(departements):
     import pyarrow.compute as pc
 
     field = pc.field("zone_code")
-    local = pc.field("zone_level").isin(["commune", "iris"])
+    # Pieces and communes hors QPV carry commune-prefixed codes: cut like communes.
+    local = pc.field("zone_level").isin(["commune", "iris", "hors_qpv", PIECE_LEVEL])
     in_deps = None
     for dep in sorted(set(departements)):
         # A code range, not starts_with: row-group statistics of the sorted file then skip

@@ -5,7 +5,7 @@ year, for whom and why. Every mistake is reported with the file, the line,
 the key and the value, and close matches for a mistyped code or name::
 
     territory:
-      level: commune          # commune, epci, departement, region or aggregation
+      level: commune          # commune, epci, departement, region, aggregation or qpv
       code: "38185"
     year: 2024
     recipient: CCAS de Grenoble
@@ -25,10 +25,11 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, Validation
 from . import safe_yaml
 from .dataref import DataRef
 from .errors import InputError, Problem
-from .geography import FRANCE_CODE, Geography, UnknownZone, Zone
+from .geography import FRANCE_CODE, LEVEL_LABELS, QPV_LEVELS, Geography, UnknownZone, Zone, _fold
 
-Level = Literal["commune", "epci", "departement", "region", "aggregation"]
-ComparisonLevel = Literal["commune", "epci", "departement", "region", "france", "aggregation"]
+Level = Literal["commune", "epci", "departement", "region", "aggregation", "qpv"]
+ComparisonLevel = Literal["commune", "epci", "departement", "region", "france", "aggregation", "qpv", "hors_qpv",
+                          "qpv_departement"]
 Format = Literal["pdf", "html"]
 DEFAULT_FORMATS = ("pdf", "html")
 
@@ -250,8 +251,63 @@ def _resolve_zone(spec: ZoneSpec, geography: Geography) -> Zone:
         if not spec.communes:
             raise ValueError("un regroupement doit lister ses communes (clé 'communes')")
         return geography.aggregation(spec.code, spec.name or spec.code, list(spec.communes))
+    if spec.level == "qpv":
+        return _resolve_qpv(spec, geography)
+    if spec.level == "hors_qpv" and spec.code in geography.communes.index and not geography.qpv_of_commune(spec.code):
+        raise WrongCommune(f"{geography.communes.at[spec.code, 'name']} ({spec.code}) n'a aucun quartier prioritaire "
+                           "de la politique de la ville : pas de zone « hors QPV »", "code")
     zone = geography.zone(spec.level, spec.code)
     return zone if not spec.name else Zone(zone.level, zone.code, spec.name, zone.members)
+
+
+class WrongCommune(ValueError):
+    """A QPV zone that does not fit its commune: a QPV elsewhere, or « hors QPV » of a commune without QPV."""
+
+    def __init__(self, message: str, field: str):
+        super().__init__(message)
+        self.field = field
+
+
+def _resolve_qpv(spec: ZoneSpec, geography: Geography) -> Zone:
+    """A QPV by its code; its ``communes`` key, when given, must name communes it lies in."""
+    try:
+        zone = geography.zone("qpv", spec.code)
+    except UnknownZone as exc:
+        raise UnknownZone("qpv", exc.code, qpv_suggestions(spec.code, geography)) from None
+    names = geography.communes["name"]
+    wrong = [c for c in spec.communes if c not in zone.members]
+    if wrong:
+        where = " et ".join(f"{names.get(c, c)} ({c})" for c in zone.members)
+        given = ", ".join(f"{names.get(c, c)} ({c})" if c in names.index else c for c in wrong)
+        raise WrongCommune(f"le QPV {zone.code} ({zone.name}) n'est pas dans {given} : il est à {where}",
+                           "communes")
+    return zone if not spec.name else Zone(zone.level, zone.code, spec.name, zone.members)
+
+
+def qpv_suggestions(text: str, geography: Geography, n: int = 3) -> list[str]:
+    """QPV close to a mistyped code or a name (a part of the name is enough), as ``code (name)``."""
+    table = geography.qpv_table
+    folded = "".join(c for c in _fold(text) if c.isalnum())
+    by_name = [code for code, name in table["name"].items()
+               if folded and folded in "".join(c for c in _fold(name) if c.isalnum())]
+    found = list(dict.fromkeys(by_name + geography.suggest("qpv", text, n)))[:n]
+    return [f"{c} ({table.at[c, 'name']})" if c in table.index else c for c in found]
+
+
+def qpv_comparison_zones(zone: Zone, geography: Geography) -> tuple[Zone, ...]:
+    """A QPV's default comparison zones: its commune(s), its EPCI, its département, all QPV of the département."""
+    communes = [geography.zone("commune", c) for c in zone.members]
+    epcis = dict.fromkeys(geography.communes.at[c.code, "epci"] for c in communes)
+    departement = str(geography.qpv_table.at[zone.code, "departement"])
+    return (*communes, *(geography.zone("epci", e) for e in epcis if e),
+            geography.zone("departement", departement), geography.zone("qpv_departement", departement))
+
+
+def _list_of(level: str) -> str:
+    """Where a code of ``level`` is looked up, for an error message."""
+    if level == "hors_qpv":
+        return "(commune sans QPV ou inconnue)"
+    return "de la liste des QPV 2024" if level in QPV_LEVELS else "du COG"
 
 
 def _cog_codes(geography: Geography) -> frozenset[str]:
@@ -259,7 +315,8 @@ def _cog_codes(geography: Geography) -> frozenset[str]:
     cached = getattr(geography, "_all_codes_folded", None)
     if cached is None:
         codes = [*geography.communes.index, *geography.epcis.index, *geography.departements.index,
-                 *geography.regions.index, *geography.former_codes, FRANCE_CODE]
+                 *geography.regions.index, *geography.former_codes, FRANCE_CODE,
+                 *geography.qpv_table.index]  # a QPV code names a report folder too (issue 15)
         cached = frozenset(str(c).casefold() for c in codes)
         geography._all_codes_folded = cached
     return cached
@@ -301,7 +358,10 @@ def load_params(path: Path | str, geography: Geography,
         except UnknownZone as exc:
             field = loc + (("communes",) if spec.level == "aggregation" else ("code",))
             hint = f" ; vouliez-vous dire : {', '.join(exc.suggestions)} ?" if exc.suggestions else ""
-            add(f"code {exc.level} inconnu du COG{hint}", field, exc.code)
+            add(f"code {LEVEL_LABELS.get(exc.level, exc.level)} inconnu {_list_of(exc.level)}{hint}", field,
+                exc.code)
+        except WrongCommune as exc:
+            add(str(exc), loc + (exc.field,), list(spec.communes) if exc.field == "communes" else spec.code)
         except ValueError as exc:
             add(str(exc), loc, spec.level)
         return None
@@ -309,7 +369,9 @@ def load_params(path: Path | str, geography: Geography,
     territory = resolve(parsed.territory, ("territory",))
     if parsed.territory.level == "france":
         add("le territoire d'étude ne peut pas être la France entière", ("territory", "level"), "france")
-    if parsed.comparison_zones is None:
+    if parsed.comparison_zones is None and territory is not None and territory.level == "qpv":
+        comparison = qpv_comparison_zones(territory, geography)
+    elif parsed.comparison_zones is None:
         comparison = tuple(geography.parent_chain(territory)) if territory else ()
     else:
         comparison = _comparison_zones(parsed.comparison_zones, territory, resolve, add)

@@ -22,7 +22,7 @@ from . import atomic
 from . import formatting as fmt
 from . import published as pub
 from . import secrecy
-from .context import DatasetInfo, ReportContext, ReportZone, SecrecyInfo, ZoneRef
+from .context import DatasetInfo, QpvRef, ReportContext, ReportZone, SecrecyInfo, ZoneRef
 from .dataref import DataRef
 from .errors import InputError, Problem
 from .execute import execute
@@ -200,7 +200,7 @@ def protect_years(params: ReportParams, dataset: Dataset, geography: Geography,
 
 def build_context(params: ReportParams, dataset: Dataset, geography: Geography,
                   protection, published: pd.DataFrame, communes: tuple[Zone, ...] = (),
-                  years: tuple[int, ...] | None = None) -> ReportContext:
+                  years: tuple[int, ...] | None = None, qpv: tuple[Zone, ...] = ()) -> ReportContext:
     """Everything the notebook prints besides the numbers (names, dates, provenance)."""
     meta = dataset.meta
     producer_dep = meta.producer_departement
@@ -225,6 +225,9 @@ def build_context(params: ReportParams, dataset: Dataset, geography: Geography,
         iris=tuple(ZoneRef(z.level, z.code, z.name) for z in iris_of(params, dataset)),
         communes=tuple(ZoneRef(z.level, z.code, z.name) for z in communes),
         geometry_folder=str(params.geography) if params.geography else "",
+        qpv=tuple(QpvRef(z.level, z.code, z.name, tuple(str(geography.communes.at[c, "name"]) for c in z.members))
+                  for z in qpv if z.level == "qpv"),
+        hors_qpv=next((ZoneRef(z.level, z.code, z.name) for z in qpv if z.level == "hors_qpv"), None),
         population_source=(f"recensement de la population, millésime {geography.meta['population_year']} "
                            f"(Insee, via le Code officiel géographique)"),
         dataset=DatasetInfo(meta.name, bool(meta.synthetic), meta.producer, meta.reference_producer,
@@ -257,6 +260,19 @@ def iris_of(params: ReportParams, dataset: Dataset) -> tuple[Zone, ...]:
     return tuple(Zone("iris", c, iris_label(c)) for c in sorted(codes) if not c.endswith("0000"))
 
 
+def qpv_section_zones(params: ReportParams, geography: Geography) -> tuple[Zone, ...]:
+    """The zones of a commune's QPV section: each QPV, the commune hors QPV, the whole commune.
+
+    Empty for a commune without QPV and for any other level (a QPV report compares
+    its QPV with its commune through its comparison zones).
+    """
+    territory = params.territory
+    if territory.level != "commune" or not geography.qpv_of_commune(territory.code):
+        return ()
+    quartiers = tuple(geography.zone("qpv", q) for q in geography.qpv_of_commune(territory.code))
+    return (*quartiers, geography.zone("hors_qpv", territory.code), territory)
+
+
 def map_communes(params: ReportParams, geography: Geography) -> tuple[Zone, ...]:
     """The communes a report maps: those of an EPCI, a département or an aggregation."""
     territory = params.territory
@@ -287,9 +303,10 @@ def prepare(params: ReportParams, dataset: Dataset, geography: Geography, protec
     protection = protections[params.year]
     cells = pd.concat([p.cells for p in protections.values()], ignore_index=True)
     communes = map_communes(params, geography)
+    qpv = qpv_section_zones(params, geography)
     published = pub.build(SPECS, params.zones, params.year, cells, years=years,
-                          iris=iris_of(params, dataset), communes=communes)
-    context = build_context(params, dataset, geography, protection, published, communes, years)
+                          iris=iris_of(params, dataset), communes=communes, qpv=qpv)
+    context = build_context(params, dataset, geography, protection, published, communes, years, qpv)
     context = with_proposal(context, params, published, protection, geography)
     return Prepared(params, dataset, protection, published, context)
 
@@ -313,7 +330,8 @@ def render_metadata(prepared: Prepared, edition: dt.date) -> dict:
     ctx, params = prepared.context, prepared.params
     territory = params.territory
     level = {"commune": "Commune", "epci": "Intercommunalité", "departement": "Département",
-             "region": "Région", "aggregation": "Regroupement de communes"}[territory.level]
+             "region": "Région", "aggregation": "Regroupement de communes",
+             "qpv": "Quartier prioritaire de la politique de la ville"}[territory.level]
     return {
         "title": params.title,
         "subtitle": f"{territory.name} — données de la Caf au {ctx.reference_date}",

@@ -85,7 +85,7 @@ def _change_row(lookup, zone: Zone, item: str, first: int, year: int,
 
 def build(specs: tuple[TableSpec, ...], zones: tuple[Zone, ...], year: int, cells: pd.DataFrame,
           years: tuple[int, ...] = (), iris: tuple[Zone, ...] = (),
-          communes: tuple[Zone, ...] = ()) -> pd.DataFrame:
+          communes: tuple[Zone, ...] = (), qpv: tuple[Zone, ...] = ()) -> pd.DataFrame:
     """Rows of ``published.csv`` for these tables.
 
     Parameters
@@ -103,10 +103,13 @@ def build(specs: tuple[TableSpec, ...], zones: tuple[Zone, ...], year: int, cell
         The territory's IRIS, for the quartiers table and its maps.
     communes
         The territory's communes, for the commune maps (EPCI, département, aggregation).
+    qpv
+        A commune's QPV section: each QPV, the commune hors QPV and the commune itself
+        (empty for a commune without QPV: then the section has no row at all).
     """
     # Only the cells of these zones: the protected table holds a whole département.
     codes_of: dict[str, set[str]] = {}
-    for z in (*zones, *iris, *communes):
+    for z in (*zones, *iris, *communes, *qpv):
         codes_of.setdefault(z.level, set()).add(z.code)
     keep = np.zeros(len(cells), bool)
     for level, codes in codes_of.items():  # vectorised: the table has ~100,000 rows
@@ -115,9 +118,11 @@ def build(specs: tuple[TableSpec, ...], zones: tuple[Zone, ...], year: int, cell
     first = min(years) if years else year
     rows = []
     for spec in specs:
-        if spec.kind in ("table", "bar", "iris", "iris_map", "commune_map"):
+        if spec.kind in ("table", "bar", "iris", "iris_map", "commune_map", "qpv", "qpv_map"):
             # A map colours only what has a row here: one row per zone it shows.
-            shown = {"iris": iris, "iris_map": iris, "commune_map": communes}.get(spec.kind, zones)
+            quartiers = tuple(z for z in qpv if z.level == "qpv")
+            shown = {"iris": iris, "iris_map": iris, "commune_map": communes, "qpv": qpv,
+                     "qpv_map": quartiers}.get(spec.kind, zones)
             for zone in shown:
                 for item in spec.items:
                     value, status, unit, num, den = _item_row(lookup, zone, year, item)

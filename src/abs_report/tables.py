@@ -17,6 +17,9 @@ locator    a map of the territory within its EPCI and département (no number)
 commune_map  one choropleth per item over the territory's communes (EPCI, département,
            aggregation); its rows are the communes' published values
 iris_map   one choropleth per item over the territory's IRIS (commune reports)
+qpv        items in columns; in rows each QPV of the commune, the commune hors QPV and the
+           whole commune (commune reports with QPV only, issue 15)
+qpv_map    one choropleth per rate over the commune's QPV, their perimeters numbered and named
 """
 
 from __future__ import annotations
@@ -27,7 +30,8 @@ from typing import Literal
 
 from .catalogue import INDICATORS, MEASURES, THEMES
 
-Kind = Literal["table", "bar", "evolution", "index", "iris", "locator", "commune_map", "iris_map"]
+Kind = Literal["table", "bar", "evolution", "index", "iris", "locator", "commune_map", "iris_map", "qpv",
+               "qpv_map"]
 
 CHAPTER_TITLES = MappingProxyType({
     "synthese": "Synthèse",
@@ -62,7 +66,7 @@ class TableSpec:
 
     @property
     def is_map(self) -> bool:
-        return self.kind in ("locator", "commune_map", "iris_map")
+        return self.kind in ("locator", "commune_map", "iris_map", "qpv_map")
 
 
 EVOLUTION_ITEMS = ("foyers_allocataires", "personnes_couvertes", "familles_monoparentales",
@@ -75,6 +79,12 @@ MAP_ITEMS = ("population_municipale", "personnes_couvertes", "taux_couverture", 
              "foyers_rsa", "part_rsa", "foyers_aides_logement", "part_aides_logement")
 """A map's table: each rate with its numerator and denominator, so that every published rate
 can be checked against published counts (tables.xlsx holds them; the maps colour the rates)."""
+
+QPV_SECTION = "Quartiers prioritaires de la politique de la ville"
+"""The heading of the quartiers chapter's section on QPV (commune reports with QPV only)."""
+QPV_ITEMS = ("foyers_allocataires", "foyers_rsa", "part_rsa", "part_monoparentales", "taux_bas_revenus",
+             "part_aides_logement")
+"""The QPV table's columns: the main indicators the QPV rows carry (the IRIS measures)."""
 
 SPECS: tuple[TableSpec, ...] = (
     TableSpec("T00_chiffres_cles", "synthese", "Chiffres clés",
@@ -141,6 +151,10 @@ SPECS: tuple[TableSpec, ...] = (
               ("foyers_allocataires", "personnes_couvertes", "familles_monoparentales", "part_monoparentales",
                "foyers_rsa", "part_rsa", "foyers_aides_logement", "part_aides_logement"), kind="iris"),
     TableSpec("C02_carte_iris", "quartiers", "Taux par quartier (IRIS)", MAP_ITEMS, kind="iris_map"),
+    TableSpec("T15_qpv", "quartiers", "Quartiers prioritaires, commune hors QPV et commune entière", QPV_ITEMS,
+              kind="qpv"),
+    TableSpec("C03_carte_qpv", "quartiers", "Part des foyers allocataires au RSA par quartier prioritaire",
+              ("foyers_allocataires", "foyers_rsa", "part_rsa"), kind="qpv_map"),
 )
 
 
@@ -153,6 +167,7 @@ SHORT_LABELS = MappingProxyType({
     "part_rsa": "Part RSA",
     "foyers_aides_logement": "Foyers aidés logement",
     "part_aides_logement": "Part aidés logement",
+    "taux_bas_revenus": "Part bas revenus",
 })
 """Column headers of the quartiers table, where eight columns share the page width."""
 

@@ -17,7 +17,7 @@ from ..params import ReportParams, load_params
 from .plan import Job, params_file_for
 
 
-CUT_FORMAT = "2"
+CUT_FORMAT = "3"
 """Bump when :func:`_cut` changes what it keeps."""
 
 _lock = threading.RLock()
@@ -168,6 +168,14 @@ def _cut(dataset, zones, geography: Geography):
     communes = [c for lv, c in kept if lv == "commune"]
     iris = np.flatnonzero(level == "iris")
     mask[iris] = obs["zone_code"].iloc[iris].str[:5].isin(communes).to_numpy()
+    # QPV rows (issue 15) follow their communes as IRIS do: a commune's QPV section, and the
+    # pieces and totals its mask reads, are in the cut; the few QPV and département totals always.
+    mask |= np.isin(level, ["qpv", "qpv_departement"])
+    mask |= (level == "hors_qpv") & obs["zone_code"].isin(communes).to_numpy()
+    pieces = np.flatnonzero(level == "qpv_piece")
+    mask[pieces] = obs["zone_code"].iloc[pieces].str[:5].isin(communes).to_numpy()
+    totals = obs.loc[np.isin(level, ["qpv", "qpv_departement"]), ["zone_level", "zone_code"]].drop_duplicates()
+    kept |= set(zip(totals["zone_level"], totals["zone_code"]))  # a QPV report then reads the cut too
     observations = obs.loc[mask].reset_index(drop=True)
     return Dataset(dataset.meta, observations), kept
 

@@ -15,6 +15,9 @@ from ..template import fill
 
 
 LEVELS = ("commune", "epci", "departement")
+"""The levels a batch builds by default."""
+ALL_LEVELS = (*LEVELS, "qpv")
+"""Every level ``--levels`` accepts: ``qpv`` builds the département's quartiers prioritaires (issue 15)."""
 DEFAULT_RECIPIENT = "Caf de l'Isère : analyse des besoins sociaux du territoire"
 DEFAULT_PURPOSE = "Analyse des besoins sociaux {year} : diagnostic des familles allocataires du territoire"
 
@@ -77,6 +80,8 @@ def _zone_codes(geography: Geography, departement: str, levels: Sequence[str]) -
         zones += [("epci", e) for e in geography.epcis_of_departement(departement)]
     if "commune" in levels:
         zones += [("commune", c) for c in geography.member_communes_of("departement", departement)]
+    if "qpv" in levels:
+        zones += [("qpv", q) for q in geography.qpv_of_departement(departement)]
     return zones
 
 
@@ -118,11 +123,11 @@ def _check_selection(geography: Geography, departement: str, levels: Sequence[st
         problems.append(Problem("--departement", "département inconnu du COG"
                                 + (f" ; vouliez-vous dire : {hint} ?" if hint else ""), value=departement))
     for level in levels:
-        if level not in LEVELS:
-            problems.append(Problem("--levels", f"niveau inconnu ; niveaux possibles : {', '.join(LEVELS)}",
+        if level not in ALL_LEVELS:
+            problems.append(Problem("--levels", f"niveau inconnu ; niveaux possibles : {', '.join(ALL_LEVELS)}",
                                     value=level))
     if not problems:
-        known = {code for _, code in _zone_codes(geography, departement, LEVELS)}
+        known = {code for _, code in _zone_codes(geography, departement, ALL_LEVELS)}
         for code in zones:
             if code not in known:
                 problems.append(Problem("--zones", f"territoire absent du département {departement}",

@@ -23,7 +23,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--departement", required=True, help="code du département, p. ex. 38")
     parser.add_argument("--year", type=int, required=True, help="année des données, p. ex. 2024")
     parser.add_argument("--levels", type=_codes, default=list(LEVELS),
-                        help="niveaux à construire, parmi commune,epci,departement (défaut : les trois)")
+                        help="niveaux à construire, parmi commune,epci,departement,qpv "
+                             "(défaut : commune,epci,departement ; qpv : les quartiers prioritaires)")
     parser.add_argument("--zones", type=_codes, default=[], help="codes des seuls territoires à construire")
     parser.add_argument("--params-dir", type=Path, default=None,
                         help="ne construire que les territoires décrits par les fichiers *.yml de ce dossier")

@@ -44,7 +44,10 @@ ASK_THE_CAF = "demande à la Caf (extrait tabulaire)"
 ZONE_FILES = {"france": "fichier s_ben_nat de data.caf.fr", "departement": "fichier s_ben_dep de data.caf.fr",
               "region": "jeu régional de data.caf.fr",
               "epci": "fichier s_ben_com_f de toutes ses communes", "commune": "fichier s_ben_com_f",
-              "aggregation": "fichier s_ben_com_f de toutes ses communes"}
+              "aggregation": "fichier s_ben_com_f de toutes ses communes",
+              "qpv": "jeux par QPV de data.caf.fr (p. ex. ndur_s_qf_400_qpv_f)",
+              "qpv_departement": "jeux par QPV de data.caf.fr, pour tous les QPV du département",
+              "hors_qpv": ASK_THE_CAF}
 """The file that brings a comparison zone's figures."""
 
 

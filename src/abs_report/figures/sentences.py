@@ -38,7 +38,9 @@ def sentences(ctx: ReportContext, rows: PublishedIndex, chapter: str) -> list[st
         foyers, _ = pair("T00_chiffres_cles", "foyers_allocataires")
         pers, _ = pair("T00_chiffres_cles", "personnes_couvertes")
         if foyers and pers:
-            out.append(f"La Caf y verse au moins une prestation à {foyers} foyers allocataires, "
+            # "y" needs the coverage sentence before it (a QPV has no population, hence no coverage).
+            where = "La Caf y verse" if cov else f"{here}, la Caf verse"
+            out.append(f"{where} au moins une prestation à {foyers} foyers allocataires, "
                        f"soit {pers} personnes couvertes.")
         mono, mono_ref = pair("T00_chiffres_cles", "part_monoparentales")
         if mono:

@@ -59,3 +59,19 @@ def iris_table(spec: TableSpec, ctx: ReportContext, rows: PublishedIndex) -> Tab
         cells += values
         lines.append(f"| {md(quartier.name)} | " + " | ".join(values) + " |")
     return lines, cells
+
+
+def qpv_table(spec: TableSpec, ctx: ReportContext, rows: PublishedIndex) -> Table:
+    """Each QPV of the commune, then the commune hors QPV and the whole commune, in rows."""
+    header = "| Zone | " + " | ".join(SHORT_LABELS.get(i, short_label(i)) for i in spec.items) + " |"
+    lines, cells = [header, "|:---|" + "---:|" * len(spec.items)], []
+    whole = ctx.territory
+    zones = [(q, md(q.name)) for q in ctx.qpv]
+    if ctx.hors_qpv is not None:
+        zones.append((ctx.hors_qpv, md(ctx.hors_qpv.name)))
+    zones.append((whole, f"{md(whole.name)} (ensemble de la commune)"))
+    for zone, name in zones:
+        values = [rows.text(spec.id, zone, item) for item in spec.items]
+        cells += values
+        lines.append(f"| {name} | " + " | ".join(values) + " |")
+    return lines, cells

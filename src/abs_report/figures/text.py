@@ -90,6 +90,53 @@ def lacking_section(measures, zones) -> str:
             "pour le territoire sont omis. Pour les compléter :\n\n" + "\n".join(lines) + "\n")
 
 
+def qpv_intro(ctx: ReportContext) -> str:
+    """What the QPV section shows: the commune's QPV, named, and those that span two communes."""
+    names = [md(q.name) for q in ctx.qpv]
+    commune = md(ctx.territory.name)
+    count = (f"{commune} compte un quartier prioritaire de la politique de la ville (QPV, géographie 2024 de "
+             f"l'ANCT) : {names[0]}." if len(names) == 1 else
+             f"{commune} compte {len(names)} quartiers prioritaires de la politique de la ville (QPV, géographie "
+             f"2024 de l'ANCT) : {join(names)}.")
+    iris = (" Un QPV n'est pas une réunion de quartiers IRIS : ses chiffres ne se déduisent pas du tableau "
+            "par IRIS." if ctx.iris else "")
+    parts = [count, f"Le tableau suivant les compare à la commune hors QPV et à la commune entière.{iris}"]
+    spans: dict[tuple[str, ...], list[str]] = {}
+    for q in ctx.qpv:
+        if len(q.communes) > 1:
+            spans.setdefault(q.communes, []).append(md(q.name))
+    for communes, quartiers in spans.items():
+        where = f"deux communes ({join([md(c) for c in communes])})"
+        parts.append(f"Le quartier {quartiers[0]} s'étend sur {where} : ses chiffres portent sur l'ensemble du quartier."
+                     if len(quartiers) == 1 else
+                     f"Les quartiers {join(quartiers)} s'étendent sur {where} : leurs chiffres portent sur "
+                     "l'ensemble de chaque quartier.")
+    return " ".join(parts) + "\n"
+
+
+def qpv_method(ctx: ReportContext) -> str:
+    """The method's paragraph on QPV, for a report that shows any (empty otherwise)."""
+    if not ctx.qpv and not any(z.level in ("qpv", "qpv_departement") for z in ctx.zones):
+        return ""
+    return ("\n\nLes quartiers prioritaires de la politique de la ville (QPV) sont ceux de la géographie "
+            "prioritaire entrée en vigueur le 1er janvier 2024 (périmètres de l'ANCT). Les chiffres d'un QPV "
+            "portent sur les foyers allocataires qui y résident, sur tout son périmètre, même s'il s'étend sur "
+            "deux communes ; « hors QPV » désigne le reste de la commune, et « ensemble des QPV » la somme des "
+            "QPV du département. Un QPV ne suit pas les limites des quartiers IRIS." + _qpv_calibration(ctx))
+
+
+def _qpv_calibration(ctx: ReportContext) -> str:
+    """On demonstration data: what the simulated QPV figures are calibrated on (with the numbers)."""
+    if not ctx.dataset.synthetic:
+        return ""
+    from ..sources.synthetic_qpv import calibration_note
+
+    return " " + md(calibration_note())
+
+
+QPV_NO_DATA = "La source ne fournit pas de chiffres par quartier prioritaire pour cette commune."
+
+
 def fiche_notice(ctx: ReportContext, hidden: int, total: int) -> str:
     """Why a territory gets a short fiche instead of a full report."""
     name = md(ctx.territory.name)
@@ -156,7 +203,7 @@ Les statistiques des Caf sont labellisées par l'Autorité de la statistique pub
 Chaque taux rapporte un numérateur à un dénominateur de la même zone et de la même date. Les chiffres
 des zones de comparaison sont la somme de ceux des communes qui les composent. Tous les chiffres
 publiés dans ce rapport, avec leur statut, figurent dans le fichier `published.csv` qui l'accompagne ;
-le carnet exécuté `report.ipynb` et le fichier `manifest.json` permettent de les reproduire.
+le carnet exécuté `report.ipynb` et le fichier `manifest.json` permettent de les reproduire.{qpv_method(ctx)}
 
 ## Secret statistique
 

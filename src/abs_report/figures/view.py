@@ -15,7 +15,7 @@ import pandas as pd
 from ..catalogue import label
 from ..context import ReportContext
 from ..published import read as read_published
-from ..tables import CHAPTER_TITLES, CHAPTERS, MAP_RATES, TableSpec, specs_of
+from ..tables import CHAPTER_TITLES, CHAPTERS, MAP_RATES, QPV_SECTION, TableSpec, specs_of
 from ..untrusted import plain_text
 from . import charts, fit, tables, text
 from . import maps as report_maps
@@ -83,9 +83,11 @@ class ReportView:
         """One map per rate over the territory's communes or IRIS, coloured from this table's rows only."""
         from ..maps import NO_MAP_TEXT, NoGeometry, to_svg
 
-        zones = self.context.communes if spec.kind == "commune_map" else self.context.iris
+        zones = {"commune_map": self.context.communes, "qpv_map": self.context.qpv}.get(spec.kind, self.context.iris)
         if not zones:
             return []
+        if spec.kind == "qpv_map" and not self.rows.available(spec, zones):
+            return []  # the QPV section already says the source has nothing on them
         blocks = []
         for item in (i for i in spec.items if i in MAP_RATES):
             caption = _map_caption(report_maps.map_title(spec, item, self.context))
@@ -132,6 +134,17 @@ class ReportView:
                 "Moins de deux quartiers du territoire comptent au moins 100 allocataires : aucun chiffre "
                 "par quartier ne peut être publié (secret statistique).\n"))]
         return self._table_blocks(spec, tables.iris_table(spec, self.context, self.rows))
+
+    def qpv_section(self, spec: TableSpec) -> list[Block]:
+        """The commune's quartiers prioritaires beside the commune hors QPV and the whole commune.
+
+        Nothing at all for a commune without QPV: the plan leaves the section out.
+        """
+        blocks = [Block(markdown=f"## {QPV_SECTION}\n"), Block(markdown=text.qpv_intro(self.context))]
+        zones = (*self.context.qpv, *((self.context.hors_qpv,) if self.context.hors_qpv else ()))
+        if not self.rows.available(spec, zones):
+            return blocks + [Block(markdown=text.QPV_NO_DATA + "\n")]
+        return blocks + self._table_blocks(spec, tables.qpv_table(spec, self.context, self.rows))
 
     def bar_chart(self, spec: TableSpec) -> list[Block]:
         """Horizontal bars per zone (grouped by item); the territory stands out; secrets say ``s``."""
@@ -198,6 +211,8 @@ class ReportView:
                 specs = tuple(s for s in specs if s.id == fit.KEY_TABLE)
             kept = []
             for spec in specs:
+                if not self._fits_territory(spec):
+                    continue
                 part = fit.shown(spec, self.context, self.rows)
                 if spec.kind == "iris" or spec.is_map:  # maps say themselves when they have nothing
                     kept.append(spec)
@@ -207,6 +222,18 @@ class ReportView:
                         seen.update(part.spec.items)
             plan[chapter] = tuple(kept)
         return plan
+
+    def _fits_territory(self, spec: TableSpec) -> bool:
+        """Whether the spec applies to this territory at all (before looking at its data).
+
+        The QPV section and its map belong to communes with QPV only; a QPV report
+        has no IRIS quartiers (its commune's are in the commune's report).
+        """
+        if spec.kind in ("qpv", "qpv_map"):
+            return bool(self.context.qpv)
+        if spec.kind in ("iris", "iris_map"):
+            return self.context.territory.level != "qpv"
+        return True
 
     def chapter(self, chapter: str) -> list[Block]:
         """The heading, a few sentences and every table and chart of a chapter (nothing when it is empty)."""
@@ -231,7 +258,8 @@ class ReportView:
     def _spec_blocks(self, spec: TableSpec) -> list[Block]:
         build = {"table": self.table, "bar": self.bar_chart, "evolution": self.evolution_table,
                  "index": self.index_chart, "iris": self.iris_table, "locator": self.locator_map,
-                 "commune_map": self.choropleths, "iris_map": self.choropleths}[spec.kind]
+                 "commune_map": self.choropleths, "iris_map": self.choropleths, "qpv": self.qpv_section,
+                 "qpv_map": self.choropleths}[spec.kind]
         return build(spec)
 
     def _shown_measures(self) -> set[str]:

@@ -24,14 +24,15 @@ def choropleth(values: pd.DataFrame, level: str, title: str, unit: str, *,
                geometry: Geometry | None = None, qpv: Sequence[str] = (),
                breaks: Sequence[float] | None = None, k: int = 5, show_title: bool = True,
                place: str | None = None) -> MapFigure:
-    """A choropleth of communes or IRIS.
+    """A choropleth of communes, IRIS or QPV.
 
     Parameters
     ----------
     values : pandas.DataFrame
         Columns ``zone_code``, ``value``, ``status`` (as in ``published.csv``).
-    level : {"commune", "iris"}
-        What the zones are.
+    level : {"commune", "iris", "qpv"}
+        What the zones are (QPV are drawn over their communes; pass them as ``qpv`` too
+        to number and name their perimeters).
     title : str
         What is mapped, in French (``Taux de couverture par IRIS, Grenoble``).
     unit : str
@@ -63,7 +64,7 @@ def choropleth(values: pd.DataFrame, level: str, title: str, unit: str, *,
     published = values["status"].eq("published") & values["value"].notna()
     numbers = pd.to_numeric(values["value"], errors="coerce")
     classes = _classes(numbers[published].to_numpy(dtype=float), unit, breaks, k)
-    fig, ax = _map_axes(_bounds(paths.values()), titled=show_title)
+    fig, ax = _map_axes(_bounds(_framed(geometry, level, codes, paths)), titled=show_title)
     grid = _grid_of(ax)
     paths = {code: zone_path(geometry, layer, code, grid) for code in codes}
     _context(ax, geometry, level, codes)
@@ -111,17 +112,34 @@ def _context(ax, geometry: Geometry, level: str, codes: list[str]) -> None:
     if around:
         _add(ax, PathPatch(layer_path(geometry, "communes", around, _grid_of(ax)), facecolor=BASE_FACE,
                                edgecolor="#d4d4d4", linewidth=0.3))
+    if level == "qpv":  # the QPV's own communes in white: where the quartiers lie within them shows
+        _add(ax, PathPatch(layer_path(geometry, "communes", sorted(_communes_of(geometry, level, codes)), _grid_of(ax)),
+                           facecolor="white", edgecolor="none"))
 
 
 def _outlines(ax, geometry: Geometry, level: str, codes: list[str]) -> None:
     """Borders one level up: communes around IRIS, EPCI around communes."""
-    if level == "iris" and geometry.has_layer("communes"):
-        communes = sorted({c[:5] for c in codes})
+    if level in ("iris", "qpv") and geometry.has_layer("communes"):
+        communes = sorted(_communes_of(geometry, level, codes))
         _add(ax, PathPatch(layer_path(geometry, "communes", communes, _grid_of(ax)), facecolor="none",
                                edgecolor="#333333", linewidth=0.9))
     elif level == "commune" and geometry.has_layer("epci"):
         _add(ax, PathPatch(layer_path(geometry, "epci", _in_view(geometry, "epci", _view(ax)), _grid_of(ax)),
                                facecolor="none", edgecolor="#444444", linewidth=0.6))
+
+
+def _framed(geometry: Geometry, level: str, codes: list[str], paths: dict) -> list:
+    """What a map frames: its zones, or for QPV their whole communes (a reader sees where they lie)."""
+    if level == "qpv" and geometry.has_layer("communes"):
+        return [zone_path(geometry, "communes", c) for c in sorted(_communes_of(geometry, level, codes))]
+    return list(paths.values())
+
+
+def _communes_of(geometry: Geometry, level: str, codes: list[str]) -> set[str]:
+    """The communes the zones lie in (a QPV may span two)."""
+    if level == "qpv":
+        return {c for code in codes for c in geometry._layers["qpv"].at[code, "communes"]}
+    return {c[:5] for c in codes}
 
 
 def _draw_qpv(ax, geometry: Geometry, qpv: Sequence[str]) -> list[str]:
@@ -175,7 +193,7 @@ def _choropleth_alt(title: str, level: str, where: str, values: pd.DataFrame, cl
     missing = int((values["status"] == "missing").sum())
     if hidden:
         parts.append(f"{_count(hidden, level)} soumis au secret statistique (hachuré{'s' if hidden > 1 else ''})"
-                     if level == "iris" else
+                     if level in ("iris", "qpv") else
                      f"{_count(hidden, level)} soumise{'s' if hidden > 1 else ''} au secret statistique "
                      f"(hachurée{'s' if hidden > 1 else ''})")
     if missing:
@@ -184,6 +202,8 @@ def _choropleth_alt(title: str, level: str, where: str, values: pd.DataFrame, cl
 
 
 def _count(n: int, level: str) -> str:
+    if level == "qpv":
+        return f"{n} quartier{'s' if n > 1 else ''} prioritaire{'s' if n > 1 else ''}"
     return f"{n} IRIS" if level == "iris" else f"{n} commune{'s' if n > 1 else ''}"
 
 
@@ -192,9 +212,9 @@ def _plain(value: float, unit: str) -> str:
 
 
 def _places(geometry: Geometry, level: str, codes: list[str]) -> str:
-    communes = sorted({c[:5] for c in codes})
-    if level == "iris" and geometry.has_layer("communes") and len(communes) == 1:
+    communes = sorted(_communes_of(geometry, level, codes) if level in ("iris", "qpv") else codes)
+    if level in ("iris", "qpv") and geometry.has_layer("communes") and len(communes) == 1:
         return "de " + str(geometry._layers["communes"].at[communes[0], "name"])
-    if level == "iris":
+    if level in ("iris", "qpv"):
         return f"de {len(communes)} communes"
     return f"({len(codes)} communes)"

@@ -50,6 +50,10 @@ def locator_map(level: str, code: str, *, members: Sequence[str] = (), name: str
                                              edgecolor="none"))
     _add(ax, PathPatch(layer_path(geometry, "epci", grid=grid), facecolor="none", edgecolor="#9a9a9a",
                        linewidth=0.4))
+    communes = _communes_of_qpv(geometry, layer, parts)
+    for commune in communes:  # a QPV is a speck at the département's scale: its communes show where it is
+        zones[commune] = _add(ax, PathPatch(zone_path(geometry, "communes", commune, grid), facecolor=COMMUNE_FACE,
+                                            edgecolor="white", linewidth=0.4))
     for part, path in zip(parts, paths):
         zones[part] = _add(ax, PathPatch(path, facecolor=TERRITORY_FACE, edgecolor=TERRITORY_FACE,
                                              linewidth=0.6))
@@ -59,9 +63,9 @@ def locator_map(level: str, code: str, *, members: Sequence[str] = (), name: str
                            linewidth=0.6))
     title = f"Localisation : {name}"
     _locator_legend(fig, name, geometry, epci if layer != "epci" else None, dep_code,
-                    own=layer == "departement")
+                    own=layer == "departement", communes=communes)
     _finish(fig, ax, title if show_title else None)
-    return MapFigure(fig, title, _locator_alt(geometry, name, epci, layer, dep_code), zones)
+    return MapFigure(fig, title, _locator_alt(geometry, name, epci, layer, dep_code, communes), zones)
 
 
 def _territory(geometry: Geometry, level: str, code: str, members: Sequence[str]) -> tuple[str, list[str]]:
@@ -81,6 +85,18 @@ def _territory(geometry: Geometry, level: str, code: str, members: Sequence[str]
             raise NoGeometry(f"departement {code}")
         return "departement", [code]
     raise NoGeometry(f"{level} {code}")
+
+
+COMMUNE_FACE = "#5f8f96"
+"""A QPV's communes on its locator map: between the EPCI's light and the territory's dark."""
+
+
+def _communes_of_qpv(geometry: Geometry, layer: str, parts: list[str]) -> list[str]:
+    """The communes a QPV lies in (none for another territory)."""
+    if layer != "qpv" or not geometry.has_layer("communes"):
+        return []
+    known = geometry._layers["communes"].index
+    return [c for c in geometry._layers["qpv"].at[parts[0], "communes"] if c in known]
 
 
 def _name(geometry: Geometry, layer: str, code: str) -> str:
@@ -104,8 +120,10 @@ def _epci_of(geometry: Geometry, layer: str, parts: list[str]) -> str | None:
 
 
 def _locator_legend(fig: Figure, name: str, geometry: Geometry, epci: str | None, dep: str,
-                    own: bool = False) -> None:
+                    own: bool = False, communes: Sequence[str] = ()) -> None:
     handles = [Patch(facecolor=TERRITORY_FACE, label=_wrap(name))]
+    if communes:
+        handles.append(Patch(facecolor=COMMUNE_FACE, label=_wrap(_commune_names(geometry, communes))))
     if own:  # the département itself: its EPCI's borders, not the département a second time
         handles.append(Line2D([], [], color=TERRITORY_FACE, linewidth=0, marker="s", markersize=9,
                               markeredgecolor="white", label=_wrap("Limites des intercommunalités (en blanc)")))
@@ -118,9 +136,18 @@ def _locator_legend(fig: Figure, name: str, geometry: Geometry, epci: str | None
                prop=FONT | {"size": 7.5}, handlelength=1.6, handleheight=1.1)
 
 
-def _locator_alt(geometry: Geometry, name: str, epci: str | None, layer: str, dep: str) -> str:
+def _commune_names(geometry: Geometry, communes: Sequence[str]) -> str:
+    names = [_name(geometry, "communes", c) for c in communes]
+    return ("Commune : " if len(names) == 1 else "Communes : ") + " et ".join(names)
+
+
+def _locator_alt(geometry: Geometry, name: str, epci: str | None, layer: str, dep: str,
+                 communes: Sequence[str] = ()) -> str:
     dep_name = _of_departement(geometry, dep)
     within = f"au sein de {_name(geometry, 'epci', epci)} (en clair), " if epci and layer != "epci" else ""
+    if communes:
+        names = " et ".join(_name(geometry, "communes", c) for c in communes)
+        within = f"dans {'la commune' if len(communes) == 1 else 'les communes'} de {names} (en moyen), {within}"
     if layer == "departement":
         return f"Carte de localisation : le département {dep_name} et ses intercommunalités."
     return f"Carte de localisation : {name} (en foncé) {within}dans le département {dep_name}."

@@ -22,8 +22,8 @@ RC = {"svg.hashsalt": "abs-report", "svg.fonttype": "path", "font.family": "Deja
       "hatch.linewidth": 0.6}
 WIDTH = 6.3  # inches: the text width of an A4 report, as the charts
 TITLE_BAND, CREDITS_BAND = 0.34, 0.24  # inches above and below the map
-LEVEL_LAYERS = {"commune": "communes", "iris": "iris"}
-LEVEL_PLURAL = {"commune": "communes", "iris": "IRIS"}
+LEVEL_LAYERS = {"commune": "communes", "iris": "iris", "qpv": "qpv"}
+LEVEL_PLURAL = {"commune": "communes", "iris": "IRIS", "qpv": "quartiers prioritaires"}
 
 
 class NoGeometry(LookupError):

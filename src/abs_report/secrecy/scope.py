@@ -78,6 +78,10 @@ def part_of(geography: Geography, level: str, code: str, straddling: frozenset[s
     if level in ("commune", "iris"):
         commune = code[:5] if level == "iris" else code
         return f"departement:{geography.communes.at[commune, 'departement']}"
+    if level in ("qpv", "hors_qpv", "qpv_departement"):
+        # QPV zones lie within one département, whose part decides them with its communes and IRIS.
+        first = geography.zone(level, code).members[0]
+        return f"departement:{geography.communes.at[first, 'departement']}"
     raise ValueError(f"no mask part for {level} {code}")
 
 

@@ -10,6 +10,10 @@ IRIS, ``numcomdo`` commune, ``numepci`` EPCI, ``numdep`` département,
 
 Counts are rounded to 5 by the Cnaf before publication ("floutage"):
 :data:`ROUNDED_TO` goes into the dataset metadata so reports say so.
+
+QPV datasets (``*_qpv_f``, e.g. ``ndur_s_qf_400_qpv_f``) give one row per
+quartier prioritaire, named in ``nomqpv`` beside its commune ``numcomdo``;
+their rows are read at the ``qpv`` level (:mod:`.qpv_zones`).
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ import pandera.pandas as pa
 
 from ..errors import Problem
 from ..geography import Geography
-from . import reading
+from . import qpv_zones, reading
 from .reading import SourceRows, Text
 
 ROUNDED_TO = 5
@@ -117,7 +121,11 @@ def level_and_code_column(header: tuple[str, ...]) -> tuple[str, str | None]:
 
 
 def schema(source: Text, geography: Geography, measures: list[str]) -> pa.DataFrameSchema:
-    """Columns, checks and keys of a Cafdata file."""
+    """Columns, checks and keys of a Cafdata file.
+
+    A QPV file's key holds its QPV, known only once names are matched: its
+    duplicates are found by :func:`abs_report.sources.qpv_zones.resolve`.
+    """
     level, code_column = level_and_code_column(source.header)
     category = next((c for c in CATEGORY_PARSERS if c in source.header), None)
     columns = {DATE_COLUMN: pa.Column(str, checks=[
@@ -134,6 +142,8 @@ def schema(source: Text, geography: Geography, measures: list[str]) -> pa.DataFr
     for m in measures:
         columns[m] = pa.Column(str)  # values: reading.number_problems
     keys = [DATE_COLUMN] + ([code_column] if code_column else []) + ([category] if category else [])
+    if qpv_zones.is_qpv_file(source.header):
+        return pa.DataFrameSchema(columns)
     return pa.DataFrameSchema(columns, unique=keys, report_duplicates="all")
 
 
@@ -150,7 +160,8 @@ def read(source: Text, geography: Geography) -> SourceRows:
     header = tuple(frame.columns)
     notes: list[str] = []
     measure_cols = [c for c in header if c in ALL_MEASURE_COLUMNS]
-    known = set(ALL_MEASURE_COLUMNS) | {DATE_COLUMN} | set(GEO_COLUMNS) | set(CATEGORY_PARSERS)
+    known = set(ALL_MEASURE_COLUMNS) | {DATE_COLUMN} | set(GEO_COLUMNS) | set(CATEGORY_PARSERS) \
+        | set(qpv_zones.CODE_COLUMNS) | set(qpv_zones.NAME_COLUMNS)
     problems, unknown = reading.misspelt_columns(source.name, header, known,
                                                  lambda c: c.startswith(("ind", "dt", "num")))
     unknown = [c for c in unknown if c not in NAME_COLUMNS]
@@ -165,9 +176,15 @@ def read(source: Text, geography: Geography) -> SourceRows:
         problems += reading.number_problems(frame, column, source.name, unit_of(column))
     problems.sort(key=lambda p: (p.line or 0, p.field or ""))
     reading.raise_if(problems)
+    zones = None
+    if qpv_zones.is_qpv_file(header):
+        category = next((c for c in CATEGORY_PARSERS if c in header), None)
+        frame, zones, qpv_notes = qpv_zones.resolve(frame, header, geography, source.name,
+                                                    [DATE_COLUMN] + ([category] if category else []))
+        notes += qpv_notes
     frame, month_notes = december_rows(frame, source.name)
     notes += month_notes
-    rows, used = to_rows(frame, header, measure_cols, source.name, notes)
+    rows, used = to_rows(frame, header, measure_cols, source.name, notes, zones)
     ignored = sorted(set(measure_cols) - used)
     if ignored:
         notes.append(f"{source.name} : colonnes sans mesure au catalogue, ignorées : {', '.join(ignored)}")
@@ -193,9 +210,12 @@ def december_rows(frame: pd.DataFrame, file: str) -> tuple[pd.DataFrame, list[st
 
 
 def to_rows(frame: pd.DataFrame, header: tuple[str, ...], measure_cols: list[str], file: str,
-            notes: list[str]) -> tuple[pd.DataFrame, set[str]]:
+            notes: list[str], zones: pd.DataFrame | None = None) -> tuple[pd.DataFrame, set[str]]:
+    """Canonical rows; ``zones`` (``level``, ``code`` by line) overrides the geography columns (QPV)."""
     level, code_column = level_and_code_column(header)
     codes = frame[code_column] if code_column else pd.Series("FR", index=frame.index)
+    if zones is not None:
+        level, codes = zones["level"].reindex(frame.index), zones["code"].reindex(frame.index)
     years = frame[DATE_COLUMN].str[:4].astype("int64")
     category = next((c for c in CATEGORY_PARSERS if c in header), None)
     if category is None:
@@ -218,6 +238,7 @@ def category_rows(frame, category, level, codes, years, file, notes):
         notes.append(f"{file} : {int((~keep).sum())} ligne(s) 'total' de {category} ignorées "
                      f"(le total {total} vient du jeu principal)")
     sub = frame[keep]
+    level = level if isinstance(level, str) else level[keep]
     rows = reading.melt(sub, level, codes[keep], years[keep], {column: "_category"})
     rows["measure"] = parsed[keep].to_numpy()
     return rows, {column}

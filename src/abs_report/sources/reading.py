@@ -275,6 +275,20 @@ def iris_code_checks(geography: Geography) -> list[pa.Check]:
     ]
 
 
+def qpv_code_checks(level: str, geography: Geography) -> list[pa.Check]:
+    """A QPV code of the packaged list, a commune that has QPV, a département that has QPV."""
+    table = geography.qpv_table
+    if level == "qpv":
+        return [pa.Check(lambda s: s.isin(set(table.index)),
+                         error="code QPV inconnu de la liste des QPV 2024 (ANCT), ex. QN03806M")]
+    if level == "hors_qpv":
+        with_qpv = {c for communes in table["communes"] for c in communes}
+        return [pa.Check(lambda s: s.isin(with_qpv),
+                         error="commune sans QPV (ou inconnue) : elle n'a pas de partie « hors QPV »")]
+    return [pa.Check(lambda s: s.isin(set(table["departement"])),
+                     error="département sans QPV dans la liste des QPV 2024 (ANCT)")]
+
+
 def year_checks() -> list[pa.Check]:
     def in_range(s: pd.Series) -> pd.Series:
         y = pd.to_numeric(s, errors="coerce")
@@ -372,6 +386,8 @@ def melt(frame: pd.DataFrame, level: str, codes: pd.Series, years: pd.Series,
     ``measures`` maps a source column to a catalogue measure id.
     """
     parts = []
+    # One level for the file, or one per row (a QPV file may give "hors QPV" rows).
+    level = level if isinstance(level, str) else pd.Series(level).to_numpy()
     for column, measure in measures.items():
         parts.append(pd.DataFrame({
             "zone_level": level, "zone_code": codes.to_numpy(), "year": years.astype("int64").to_numpy(),
@@ -397,6 +413,8 @@ def zone_code_checks(level: str, geography: Geography) -> list[pa.Check]:
     if level == "france":
         return [pa.Check(lambda s: s.str.upper().isin(["FR", "FRANCE", "FRA", ""]),
                          error="code France attendu : FR")]
+    if level in ("qpv", "hors_qpv", "qpv_departement"):
+        return qpv_code_checks(level, geography)
     known = {"epci": geography.epcis.index, "departement": geography.departements.index,
              "region": geography.regions.index}[level]
     names = {"epci": "EPCI (SIREN à 9 chiffres)", "departement": "département", "region": "région"}

@@ -22,6 +22,12 @@ gamma amounts (a gamma of shape ``n * k``), hence 0 when the count is 0.
 Rates were tuned so that Isère and Grenoble land near the real Cnaf open-data
 figures of December 2022 (see ``tests/test_synthetic.py``); the generator reads
 no real data.
+
+Quartiers prioritaires (issue 15): once IRIS and communes are drawn, each IRIS
+that meets a QPV is split into QPV ∩ IRIS pieces by a second random stream
+(:mod:`abs_report.sources.synthetic_qpv`), which adds rows for the pieces
+(``qpv_piece``, never published), the QPV, the communes hors QPV and the
+département's QPV without changing any IRIS or commune figure.
 """
 
 from __future__ import annotations
@@ -40,6 +46,7 @@ from .. import observations
 from ..geography import Geography, load_geography
 from ..observations import Dataset, DatasetMeta
 from ..paths import cache_dir
+from .synthetic_qpv import qpv_rows
 from .synthetic_model import (IRIS_MIN_POPULATION, IRIS_TARGET_POPULATION, REAL_IRIS_DEPARTEMENT, _simulate,
                               _units, _wide_frame)
 
@@ -47,7 +54,7 @@ __all__ = ["DEMO_FILES", "DESCRIPTION", "GENERATOR_VERSION", "IRIS_MIN_POPULATIO
            "REAL_IRIS_DEPARTEMENT", "SEED", "YEARS", "demo_dataset", "demo_folder", "generate", "simulate",
            "simulate_wide"]
 
-GENERATOR_VERSION = "2"
+GENERATOR_VERSION = "3"
 """Bump whenever the output changes: the cache folder is keyed by it."""
 SEED = 20241231
 YEARS = (2020, 2021, 2022, 2023, 2024)
@@ -55,7 +62,8 @@ YEARS = (2020, 2021, 2022, 2023, 2024)
 DESCRIPTION = (
     "Données fictives de démonstration : effectifs d'allocataires simulés pour chaque commune "
     "de France et leurs IRIS (en Isère, les IRIS 2020 de l'Insee ; ailleurs, des IRIS simulés pour les "
-    "communes de 10 000 habitants ou plus), en décembre de chaque "
+    "communes de 10 000 habitants ou plus) et, en Isère, pour chaque quartier prioritaire de la politique "
+    "de la ville (QPV) et la partie de sa commune hors QPV, en décembre de chaque "
     "année, calés sur les ordres de grandeur des données ouvertes de la Cnaf pour l'Isère. "
     "Ils ne décrivent aucun territoire réel."
 )
@@ -96,8 +104,9 @@ def simulate(geography: Geography, years=YEARS, seed: int = SEED) -> pd.DataFram
     -------
     pandas.DataFrame
         Long layout (``zone_level, zone_code, year, measure, value``): every
-        base measure for every commune and every IRIS, nothing derived, no
-        wider zone.
+        base measure for every commune and every IRIS and, in Isère, every
+        QPV ∩ IRIS piece, QPV, commune hors QPV and the département's QPV;
+        nothing derived, no wider zone.
     """
     table = simulate_wide(geography, years, seed)
     return table.reset_index().melt(id_vars=["zone_level", "zone_code", "year"],
@@ -114,12 +123,14 @@ def simulate_wide(geography: Geography, years=YEARS, seed: int = SEED) -> pd.Dat
     -------
     pandas.DataFrame
         Indexed by ``(zone_level, zone_code, year)``, IRIS rows first, then
-        communes in code order; float counts and amounts.
+        communes in code order, then the QPV levels (pieces, QPV, hors QPV,
+        département); float counts and amounts.
     """
     years = tuple(int(y) for y in years)
     rng = np.random.default_rng(seed)
     units = _units(geography, rng)
-    return _wide_frame(units, years, _simulate(units, years, rng))
+    table = _wide_frame(units, years, _simulate(units, years, rng))
+    return pd.concat([table, qpv_rows(table, geography, seed)])
 
 
 DEMO_FILES = ("observations.parquet", "dataset.json")
