@@ -6,6 +6,8 @@ where a report's time goes. ``BENCH_N`` sets the number of communes (default 20,
 at least 20 for the figures the issue asks for); ``BENCH_WORKERS`` the batch workers;
 ``BENCH_FULL=1`` also builds every report of Isère and prints the measured time (about
 10 more minutes).
+Then the cost of maps (``benchmarks.maps.batch_cost``: the same communes, and two EPCI, with
+and without maps, CPU per report as a ratio); ``BENCH_ONLY=maps`` runs only that part.
 Then runs ``benchmarks.paris.run()`` (Paris vs Grenoble, time per report) unless ``BENCH_SKIP_PARIS``
 is set, and ``benchmarks.secrecy.run()`` when that module exists, unless ``BENCH_SKIP_SECRECY`` is set.
 """
@@ -151,6 +153,15 @@ def profile_one(prepared, folder: Path) -> str:
     return f"  un rapport, build_files : {total:.2f} s\n" + "\n".join(lines)
 
 
+def maps_cost(codes: list[str], work: Path, workers: str | None) -> int:
+    """The batch's CPU per report with and without maps (``benchmarks.maps.batch_cost``)."""
+    from benchmarks import maps
+
+    print("\nCoût des cartes : le même batch avec et sans cartes (--no-maps), CPU de tous ses processus", flush=True)
+    maps.batch_cost(codes, work, _timed_cpu, workers)
+    return 0
+
+
 def main() -> int:
     n = int(os.environ.get("BENCH_N", "20"))
     workers = os.environ.get("BENCH_WORKERS")
@@ -162,6 +173,8 @@ def main() -> int:
     prepared = prepare_all(codes, work / "batch")
     print(f"Préparation des données (découpe + masques, une fois, hors chronométrage) : "
           f"{time.perf_counter() - start:.1f} s", flush=True)
+    if os.environ.get("BENCH_ONLY") == "maps":
+        return maps_cost(codes, work, workers)
 
     naive_cpu: list[float] = []
     naive = run_naive(prepared, work / "naive", naive_cpu)
@@ -223,6 +236,7 @@ def main() -> int:
               f"({full_cpu:.0f} s de CPU ; objectif < {TARGETS['isere_minutes']:.0f} min)")
     print("\nProfil d'un rapport")
     print(profile_one(next(iter(prepared.values())), work / "profile"))
+    maps_cost(codes, work, workers)
 
     if not os.environ.get("BENCH_SKIP_PARIS"):
         from benchmarks import paris

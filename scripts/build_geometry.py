@@ -20,9 +20,14 @@ What it does:
    metres and rounds to the metre;
 3. derives communes, EPCI (their Isère part) and the département as unions of
    those IRIS, so that every layer's borders coincide;
-4. simplifies the QPV perimeters on their own (``QPV_TOLERANCE``);
-5. computes the QPV ∩ IRIS pieces on the unsimplified contours;
-6. checks every code against the packaged COG and stops on any mismatch.
+4. derives the locator's layers (``communes_locator``, ``epci_locator``,
+   ``departement_locator``): the communes simplified again as a coverage at
+   ``LOCATOR_TOLERANCE`` metres, the EPCI and the département as their unions.
+   Every report's locator map draws the whole département at some 540 m to the
+   point: at 20 m its outlines were 45 KB of SVG in every report;
+5. simplifies the QPV perimeters on their own (``QPV_TOLERANCE``);
+6. computes the QPV ∩ IRIS pieces on the unsimplified contours;
+7. checks every code against the packaged COG and stops on any mismatch.
 """
 
 from __future__ import annotations
@@ -48,6 +53,9 @@ SOURCE = ROOT.parent / "shared" / "geo"
 OUTPUT = ROOT / "src" / "abs_report" / "data" / "geometry.json.gz"
 TOLERANCE = 20.0  # metres: 0.1 mm on an A4 map of Grenoble (1:50 000), invisible
 QPV_TOLERANCE = 5.0  # metres: a QPV is a few hundred metres across
+LOCATOR_TOLERANCE = 250.0  # metres: half a point on the locator map (Isère, 139 km on 3.6 in: 540 m a point)
+LOCATOR_LAYERS = ("communes", "epci", "departement")
+"""Layers drawn on the locator map, each also packaged as ``<name>_locator``."""
 GAP_WIDTH = 5.0  # metres: source gaps narrower than this are closed by the cleaning
 SLIVER = 0.01  # a QPV ∩ IRIS piece under 1 % of both is a generalisation artefact
 DEPARTEMENT = "38"
@@ -141,6 +149,33 @@ def commune_layers(iris: dict[str, object], cog, source: Path) -> tuple[dict, di
     return commune_layer, epci_layer, dep_layer
 
 
+def locator_layers(communes: dict, epci: dict) -> dict[str, dict]:
+    """The locator's communes, EPCI and département, simplified at ``LOCATOR_TOLERANCE`` as one coverage.
+
+    Read from the packaged layers (their integer metres), so that the detailed and
+    the locator layers always come from the same contours.
+    """
+    from abs_report.geometry import decode_shape
+
+    def polygon(shape) -> object:
+        return shapely.union_all([shapely.Polygon(p[0], p[1:]) for p in decode_shape(shape).polygons])
+
+    codes = [row[0] for row in communes["rows"]]
+    simple = shapely.coverage_simplify(np.array([polygon(s) for s in communes["shapes"]]), LOCATOR_TOLERANCE)
+    rounded = shapely.set_precision(simple, 1.0, mode="pointwise")
+    check(bool(shapely.coverage_is_valid(rounded)) and bool(shapely.is_valid(rounded).all())
+          and not shapely.is_empty(rounded).any(), "the locator's communes are not a valid coverage")
+    by_code = dict(zip(codes, rounded))
+    members = {row[0]: [c for c, e in zip(codes, (r[2] for r in communes["rows"])) if e == row[0]]
+               for row in epci["rows"]}
+    return {
+        "communes_locator": _layer(["code"], [[c] for c in codes], rounded),
+        "epci_locator": _layer(["code"], [[e] for e in members],
+                               [shapely.coverage_union_all([by_code[c] for c in m]) for m in members.values()]),
+        "departement_locator": _layer(["code"], [[DEPARTEMENT]], [shapely.coverage_union_all(list(rounded))]),
+    }
+
+
 def qpv_layer(source: Path, cog) -> tuple[dict, dict[str, object]]:
     """The QPV perimeters (simplified) and the source perimeters by code."""
     features = sorted(read_features(source / "qpv_38_2024.geojson"), key=lambda f: f[0]["code_qp"])
@@ -189,13 +224,14 @@ def build(source: Path = SOURCE, output: Path = OUTPUT) -> dict:
     meta = {
         "crs": "EPSG:2154", "unit": "m", "territory": "Isère (38)",
         "attribution": ATTRIBUTION, "sources": SOURCES,
-        "tolerance_m": {"iris_communes_epci_departement": TOLERANCE, "qpv": QPV_TOLERANCE},
+        "tolerance_m": {"iris_communes_epci_departement": TOLERANCE, "qpv": QPV_TOLERANCE,
+                        "locator": LOCATOR_TOLERANCE},
         "built_by": "scripts/build_geometry.py",
         "source_sha256": {name: hashlib.sha256((source / name).read_bytes()).hexdigest() for name in FILES},
     }
     payload = {"format": FORMAT, "meta": meta,
                "layers": {"communes": communes, "epci": epci, "departement": departement, "iris": iris,
-                          "qpv": qpv},
+                          "qpv": qpv, **locator_layers(communes, epci)},
                "tables": {"qpv_iris": qpv_iris_pieces(qpv_raw, qpv_communes, iris_raw)}}
     output.write_bytes(dump(payload))
     return payload

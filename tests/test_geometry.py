@@ -151,3 +151,43 @@ def test_build_script_reproduces_the_packaged_file(shared_geo, tmp_path):
     out = tmp_path / "geometry.json.gz"
     module.build(shared_geo, out)
     assert out.read_bytes() == (DATA / "geometry.json.gz").read_bytes()
+
+
+LOCATOR = {"communes": "communes_locator", "epci": "epci_locator", "departement": "departement_locator"}
+
+
+def _points(shape) -> set[tuple[float, float]]:
+    return {tuple(p) for ring in shape.rings for p in ring}
+
+
+@pytest.mark.parametrize("layer", list(LOCATOR))
+def test_locator_layers_hold_every_zone_simplified(geometry, layer):
+    """The locator's layers: the same zones, fewer points, each within the tolerance of its detailed outline."""
+    detailed, small = geometry._layers[layer], geometry._layers[LOCATOR[layer]]
+    assert list(small.index) == list(detailed.index)
+    tolerance = geometry.meta["tolerance_m"]["locator"]
+    assert 0 < tolerance <= 500  # at most a point on the locator (Isère at some 540 m a point)
+    assert sum(len(_points(s)) for s in small["shape"]) < 0.5 * sum(len(_points(s)) for s in detailed["shape"])
+    for code, shape in small["shape"].items():
+        full = detailed.at[code, "shape"]
+        assert shape.area > 0
+        # GEOS simplifies a coverage by triangle areas (Visvalingam-Whyatt): the tolerance is a
+        # scale, not a strict bound; twice it is still a point on the locator.
+        assert np.allclose(shape.bounds, full.bounds, atol=2 * tolerance)
+        assert abs(shape.area - full.area) < 0.25 * full.area
+
+
+def test_locator_layers_share_their_borders(geometry):
+    """EPCI and département of the locator are unions of its communes: every vertex is a commune's vertex."""
+    communes = geometry._layers["communes_locator"]["shape"]
+    every = set().union(*(_points(s) for s in communes))
+    dep = geometry._layers["departement_locator"]["shape"].iloc[0]
+    assert _points(dep) <= every
+    xmin, ymin, xmax, ymax = dep.bounds
+    for code, shape in communes.items():
+        x0, y0, x1, y1 = shape.bounds
+        assert xmin <= x0 and x1 <= xmax and ymin <= y0 and y1 <= ymax, code
+    members = geometry._layers["communes"]["epci"]
+    for code, shape in geometry._layers["epci_locator"]["shape"].items():
+        own = set().union(*(_points(communes[c]) for c in members.index[members == code]))
+        assert _points(shape) <= own, code

@@ -145,3 +145,57 @@ def test_svg_is_the_same_bytes_in_another_process():
     runs = [subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
             for _ in range(2)]
     assert runs[0] == runs[1] and 'clip-path="url(#' in runs[0]
+
+
+def _absolute(data: str) -> list[list[tuple[float, float]]]:
+    """Subpaths of a compact outline (``M x y l dx dy dx dy ... z``) as absolute points."""
+    import re
+
+    subpaths, x, y = [], 0.0, 0.0
+    for command, numbers in re.findall(r"([MLlz])([^MLlz]*)", data):
+        values = [float(v) for v in re.findall(r"-?(?:\d+\.?\d*|\.\d+)", numbers)]
+        pairs = list(zip(values[::2], values[1::2]))
+        if command == "M":
+            (x, y), = pairs
+            subpaths.append([(x, y)])
+        elif command == "l":
+            for dx, dy in pairs:
+                x, y = round(x + dx, 1), round(y + dy, 1)
+                subpaths[-1].append((x, y))
+    return subpaths
+
+
+def test_compact_outline_draws_the_same_points_to_a_tenth_of_a_point():
+    from abs_report.maps.frame import _OUTLINE, _compact_outline
+
+    raw = (' d="M 220.853125 118.240625 \nL 220.853125 117.303125 \nL 222.723115 117.309715 \n'
+           'L 222.723115 117.309715 \nL 3.95 -0.06 \nz\nM 1 1 \nL 2 2 \nL 1.5 0.95 \nz\n"')
+    compact = _OUTLINE.sub(_compact_outline, raw)
+    assert len(compact) < len(raw) / 2
+    expected = [[(220.9, 118.2), (220.9, 117.3), (222.7, 117.3), (4.0, -0.1)], [(1, 1), (2, 2), (1.5, 1.0)]]
+    got = _absolute(compact[4:-1])
+    assert [[(round(x, 1), round(y, 1)) for x, y in sub] for sub in got] == expected
+
+
+def test_map_svg_keeps_the_glyphs_scale():
+    """Text as glyph paths scaled by 0.015625: cut to 0.01, every letter was two thirds of its size."""
+    import io
+    import re
+
+    import matplotlib
+
+    result = maps.locator_map("commune", "38185", show_title=False)
+    raw = io.StringIO()
+    with matplotlib.rc_context(maps.style.RC):
+        result.figure.savefig(raw, format="svg", metadata={"Date": None, "Creator": None})
+    scales = set(re.findall(r"scale\([^)]*\)", raw.getvalue()))
+    assert "scale(0.015625)" in scales
+    assert set(re.findall(r"scale\([^)]*\)", maps.to_svg(result))) == scales
+
+
+def test_locator_draws_the_layers_simplified_for_it():
+    geometry = load_geometry()
+    result = maps.locator_map("commune", "38185")
+    small = geometry._layers["departement_locator"].at["38", "shape"]
+    assert len(result.zones["38"].get_path().vertices) == sum(len(r) + 1 for r in small.rings)
+    assert len(maps.to_svg(result)) < 60_000  # 92 KB before the locator layers and compact outlines

@@ -116,3 +116,23 @@ def test_aggregation_and_explicit_comparison(tmp_path, geography):
 def test_yaml_syntax_error_names_line(tmp_path, geography):
     [p] = problems(tmp_path, geography, GOOD + "year: [2024\n")
     assert p.line is not None and "YAML" in p.message
+
+
+def test_maps_is_true_by_default_and_false_when_asked(tmp_path, geography):
+    assert load_params(write(tmp_path, GOOD), geography, (2024,)).maps is True
+    assert load_params(write(tmp_path, GOOD + "maps: false\n"), geography, (2024,)).maps is False
+
+
+@pytest.mark.parametrize("value", ["non", "0", "[]"])
+def test_maps_must_be_true_or_false(tmp_path, geography, value):
+    [p] = problems(tmp_path, geography, GOOD + f"maps: {value}\n")
+    assert p.field == "maps" and p.line == 7 and "true, false" in p.message
+
+
+def test_batch_no_maps_writes_maps_false_and_only_then():
+    from abs_report.batch.plan import Defaults, params_text
+    from abs_report.geography import load_geography
+
+    grenoble = load_geography().zone("commune", "38185")
+    assert "maps: false" in params_text(grenoble, 2024, Defaults(maps=False))
+    assert "maps" not in params_text(grenoble, 2024, Defaults())

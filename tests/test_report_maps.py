@@ -189,3 +189,32 @@ def test_bad_geography_folder_exits_2_and_writes_nothing(tmp_path, capsys, value
     err = capsys.readouterr().err
     assert "params.yml" in err and "geography" in err and value in err and reason in err and "ligne 5" in err
     assert not outputs.exists()
+
+
+@pytest.fixture(scope="module")
+def epci_without_maps(tmp_path_factory):
+    return _prepared(tmp_path_factory, "epci-no-maps", '{level: epci, code: "200040715"}\nmaps: false')
+
+
+def test_maps_false_drops_the_maps_and_keeps_the_other_figures(epci_without_maps, tmp_path):
+    """``maps: false``: no map, no "no map" excuse, the other figures numbered 1..n, recorded for reproduction."""
+    from abs_report.manifest import map_geometry, parameters
+
+    prepared = epci_without_maps
+    assert prepared.context.maps is False
+    assert ReportContext.from_json(prepared.context.to_json()).maps is False
+    view = ReportView(prepared.context, prepared.published)
+    blocks = [b for c in view.chapters() for b in view.chapter(c)]
+    captions = [b.caption for b in blocks if b.svg]
+    assert captions and not any("Carte" in c for c in captions)
+    assert [int(c.split()[1]) for c in captions] == list(range(1, len(captions) + 1))
+    assert maps.NO_MAP_TEXT not in " ".join(b.markdown or "" for b in blocks)
+    assert "C01_carte_communes" in set(prepared.published["table_id"])  # the values stay published
+    assert map_geometry(prepared.context) is None
+    recorded = parameters(prepared.params, tmp_path)
+    assert recorded["as_given"]["maps"] is False and recorded["resolved"]["maps"] is False
+
+
+def test_a_report_with_maps_keeps_its_context_json(epci):
+    assert epci.context.maps is True
+    assert '"maps"' not in epci.context.to_json()  # byte-identical notebooks for reports with maps

@@ -252,6 +252,8 @@ class ReportContext:
     """The communes the report maps (EPCI, département and aggregation reports)."""
     geometry_folder: str = ""
     """A folder written by ``abs-report geo import`` whose contours the maps use (empty: the packaged ones)."""
+    maps: bool = True
+    """Whether the report draws its maps (a parameter file's ``maps: false`` drops them)."""
     proposal: AggregationProposal | None = None
     """For a commune whose key figures are mostly hidden: the aggregation its fiche proposes."""
     qpv: tuple[QpvRef, ...] = ()
@@ -288,6 +290,8 @@ class ReportContext:
             out["communes"] = [z.to_dict() for z in self.communes]
         if self.geometry_folder:
             out["geometry_folder"] = self.geometry_folder
+        if not self.maps:  # only when switched off: a report with maps keeps its JSON
+            out["maps"] = False
         if self.proposal is not None:  # likewise: the JSON of a full report is unchanged
             out["proposal"] = self.proposal.to_dict()
         if self.qpv:  # a commune without QPV keeps the JSON it had
@@ -325,6 +329,7 @@ class ReportContext:
             erratum=Erratum.from_dict(erratum) if erratum is not None else None,
             communes=tuple(ZoneRef.from_dict(z, "communes.") for z in _optional(data, "communes", list, "", [])),
             geometry_folder=_optional(data, "geometry_folder", str, "", ""),
+            maps=_optional(data, "maps", bool, "", True),
             proposal=AggregationProposal.from_dict(proposal) if proposal is not None else None,
             qpv=tuple(QpvRef.from_dict(z, "qpv.") for z in _optional(data, "qpv", list, "", [])),
             hors_qpv=ZoneRef.from_dict(_require(data, "hors_qpv", dict, ""), "hors_qpv.")

@@ -261,6 +261,7 @@ def parameters(params, folder: Path) -> dict:
             "comparison_zones": [_zone(z) for z in params.comparison_zones],
             "year": params.year, "title": params.title, "recipient": params.recipient,
             "purpose": params.purpose, "formats": list(params.formats), "data": params.data,
+            "maps": params.maps,
             "dataset_folder": (None if params.data_ref.is_demo
                                else relative(params.data_ref.folder_given, folder)),
         },
@@ -328,6 +329,9 @@ def build(folder: Path, prepared, renderer: str, edition: dt.date,
 def map_geometry(ctx) -> dict | None:
     """The contours behind the report's maps (sources, vintage, projection); None without a map."""
     from .geometry import covers, geometry_of, record
+
+    if not ctx.maps:  # ``maps: false``: no contour was drawn
+        return None
 
     geometry = geometry_of(ctx.geometry_folder)
     territory = ctx.territory

@@ -20,7 +20,8 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator
+from pydantic import (BaseModel, ConfigDict, Field, StrictBool, StringConstraints, ValidationError,
+                      field_validator)
 
 from . import safe_yaml
 from .dataref import DataRef
@@ -84,6 +85,9 @@ class ParamsFile(_Strict):
     geography: str | None = Field(default=None, min_length=1, max_length=LIMITS["data"])
     """Map contours: a folder written by ``abs-report geo import`` (absolute, or relative to the
     parameter file, as ``data``); the packaged contours of Isère when absent."""
+    maps: StrictBool = True
+    """``false``: a report without its maps (locator and choropleths); their values stay in
+    ``published.csv`` and ``tables.xlsx``. For a text-only edition, and to measure what maps cost."""
 
     @field_validator("comparison_zones", mode="before")
     @classmethod
@@ -115,6 +119,8 @@ class ReportParams:
     raw: dict
     geography: Path | None = None
     """The folder of imported map contours, if the parameter file names one."""
+    maps: bool = True
+    """Whether the report draws its maps (``maps: false`` in the parameter file drops them)."""
 
     @property
     def zones(self) -> tuple[Zone, ...]:
@@ -384,7 +390,7 @@ def load_params(path: Path | str, geography: Geography,
     return ReportParams(source=path, territory=territory, comparison_zones=comparison,
                         year=parsed.year, title=parsed.title, recipient=parsed.recipient,
                         purpose=parsed.purpose, formats=tuple(dict.fromkeys(parsed.formats)),
-                        data=parsed.data, raw=raw, geography=geography_folder)
+                        data=parsed.data, raw=raw, geography=geography_folder, maps=parsed.maps)
 
 
 def _geography_folder(path: Path, value: str | None, add) -> Path | None:

@@ -224,7 +224,7 @@ def build_context(params: ReportParams, dataset: Dataset, geography: Geography,
         years=evolution_years(params, dataset) if years is None else years,
         iris=tuple(ZoneRef(z.level, z.code, z.name) for z in iris_of(params, dataset)),
         communes=tuple(ZoneRef(z.level, z.code, z.name) for z in communes),
-        geometry_folder=str(params.geography) if params.geography else "",
+        geometry_folder=str(params.geography) if params.geography else "", maps=params.maps,
         qpv=tuple(QpvRef(z.level, z.code, z.name, tuple(str(geography.communes.at[c, "name"]) for c in z.members))
                   for z in qpv if z.level == "qpv"),
         hors_qpv=next((ZoneRef(z.level, z.code, z.name) for z in qpv if z.level == "hors_qpv"), None),

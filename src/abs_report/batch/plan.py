@@ -32,6 +32,8 @@ class Defaults:
     title: str = "Analyse des besoins sociaux"
     formats: tuple[str, ...] = DEFAULT_FORMATS
     data: str = "demo"
+    maps: bool = True
+    """``False`` (``--no-maps``): the parameter files written say ``maps: false``."""
 
 
 @dataclass(frozen=True)
@@ -177,6 +179,8 @@ def params_text(zone: Zone, year: int, defaults: Defaults = Defaults()) -> str:
            "recipient": defaults.recipient,
            "purpose": fill(defaults.purpose, purpose_values(year), "--purpose"),
            "formats": list(defaults.formats), "data": defaults.data}
+    if not defaults.maps:  # written only when off: the files (and fingerprints) of a usual batch stay
+        raw["maps"] = False
     header = f"# Écrit par abs-report batch pour {zone.name} ({zone.level} {zone.code}).\n"
     return header + yaml.safe_dump(raw, allow_unicode=True, sort_keys=False)
 

@@ -44,6 +44,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                         help="objet de l'étude ({year} ou {annee} remplacé par l'année ; {{ et }} pour une accolade)")
     parser.add_argument("--data", default="demo", help="demo ou dossier de données importées")
     parser.add_argument("--renderer", choices=("builtin", "quarto"), default="builtin")
+    parser.add_argument("--no-maps", dest="maps", action="store_false",
+                        help="rapports sans cartes (territoires sans fichier de paramètres : « maps: false »)")
     parser.set_defaults(func=run)
 
 
@@ -120,7 +122,7 @@ def run(args: argparse.Namespace) -> int:
     root = checked_outputs_root(args.outputs).resolve()
     data = args.data if args.data == "demo" else str(Path(args.data).resolve())
     defaults = Defaults(recipient=args.recipient, purpose=args.purpose, data=data,
-                        formats=tuple(args.formats or DEFAULT_FORMATS))
+                        formats=tuple(args.formats or DEFAULT_FORMATS), maps=args.maps)
     geography = load_geography()
     jobs = plan(geography, args.departement, args.year, levels=args.levels, zones=args.zones,
                 params_dir=args.params_dir, limit=args.limit, root=root, defaults=defaults,

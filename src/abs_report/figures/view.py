@@ -73,6 +73,9 @@ class ReportView:
         """The territory within its EPCI and département, or why there is no map."""
         from ..maps import NO_MAP_TEXT, NoGeometry, to_svg
 
+        if not self.context.maps:  # ``maps: false``: left out on purpose, nothing to excuse
+            return []
+
         try:
             drawn = report_maps.locator(self.context)
         except NoGeometry:
@@ -84,7 +87,7 @@ class ReportView:
         from ..maps import NO_MAP_TEXT, NoGeometry, to_svg
 
         zones = {"commune_map": self.context.communes, "qpv_map": self.context.qpv}.get(spec.kind, self.context.iris)
-        if not zones:
+        if not zones or not self.context.maps:
             return []
         if spec.kind == "qpv_map" and not self.rows.available(spec, zones):
             return []  # the QPV section already says the source has nothing on them

@@ -55,6 +55,8 @@ def _thin(ring: np.ndarray) -> np.ndarray:
 
 
 LOCATOR_PER = 250
+LOCATOR_SUFFIX = "locator"
+"""``communes_locator``...: a layer simplified at build time for the locator's scale."""
 
 
 def display_grid(extent: float, per: int = 500) -> int:
@@ -108,15 +110,38 @@ def preload() -> None:
     A batch's zygote calls it before forking kernels: every report then draws its maps
     on paths already built (the département, its EPCI and communes).
     """
+    from ..geography import load_geography
+
     _import_mapclassify()
+    load_geography()  # the locator's alt text reads the département's article there: 0.2 s a kernel
     geometry = load_geometry()
     if not geometry.has_layer("departement"):
         return
     xmin, ymin, xmax, ymax = geometry._layers["departement"]["shape"].iloc[0].bounds
     grid = display_grid(max(xmax - xmin, ymax - ymin) * 1.06, LOCATOR_PER)  # the locator's view (3 % margins)
     for layer in ("departement", "epci", "communes"):
-        if geometry.has_layer(layer):
+        small = f"{layer}_{LOCATOR_SUFFIX}"
+        if geometry.has_layer(small):
+            layer_path(geometry, small)
+        elif geometry.has_layer(layer):
             layer_path(geometry, layer, grid=grid)
+    _draw_once(geometry)
+
+
+def _draw_once(geometry: Geometry) -> None:
+    """Draw one locator map to SVG and drop it: what matplotlib sets up on a first drawing.
+
+    The legend's and the SVG writer's machinery and the glyphs of the font are built on
+    first use; a kernel forked after this finds them built (a first map cost 0.08 s more).
+    """
+    from .frame import to_svg
+    from .locator import locator_map
+
+    code = geometry._layers["departement"].index[0]
+    try:
+        to_svg(locator_map("departement", code, geometry=geometry, show_title=False))
+    except (LookupError, ValueError):  # a geometry without a name or EPCI: the first report pays instead
+        pass
 
 
 def _add(ax, patch):

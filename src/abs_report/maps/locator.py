@@ -10,7 +10,7 @@ from matplotlib.patches import PathPatch, Patch
 
 from ..geometry import Geometry, load_geometry
 from .frame import _bounds, _finish, _map_axes
-from .layers import LOCATOR_PER, _add, _grid_of, layer_path, zone_path
+from .layers import LOCATOR_PER, LOCATOR_SUFFIX, _add, _grid_of, layer_path, zone_path
 from .style import BASE_FACE, EPCI_FACE, FONT, MapFigure, NoGeometry, TERRITORY_FACE, TITLE_BAND, _wrap
 
 
@@ -36,36 +36,52 @@ def locator_map(level: str, code: str, *, members: Sequence[str] = (), name: str
     """
     geometry = geometry or load_geometry()
     layer, parts = _territory(geometry, level, code, members)
-    paths = [zone_path(geometry, layer, p) for p in parts]
+    for part in parts:  # NoGeometry for a zone the geometry lacks, before anything is looked up or drawn
+        zone_path(geometry, layer, part)
     name = name or _name(geometry, layer, parts[0])
     epci = _epci_of(geometry, layer, parts)
     dep_code = geometry._layers["departement"].index[0]
-    fig, ax = _map_axes(_bounds([layer_path(geometry, "departement")]), titled=show_title, max_height=3.6)
+    fig, ax = _map_axes(_bounds([layer_path(geometry, _small(geometry, "departement")[0])]), titled=show_title,
+                        max_height=3.6)
     grid = _grid_of(ax, LOCATOR_PER)
-    paths = [zone_path(geometry, layer, p, grid) for p in parts]
-    zones = {dep_code: _add(ax, PathPatch(zone_path(geometry, "departement", dep_code, grid),
+    dep_layer, dep_grid = _small(geometry, "departement", grid)
+    own_layer, own_grid = _small(geometry, layer, grid)
+    epci_layer, epci_grid = _small(geometry, "epci", grid)
+    zones = {dep_code: _add(ax, PathPatch(zone_path(geometry, dep_layer, dep_code, dep_grid),
                                               facecolor=BASE_FACE, edgecolor="#555555", linewidth=0.8))}
     if epci and layer != "epci":
-        zones[epci] = _add(ax, PathPatch(zone_path(geometry, "epci", epci, grid), facecolor=EPCI_FACE,
+        zones[epci] = _add(ax, PathPatch(zone_path(geometry, epci_layer, epci, epci_grid), facecolor=EPCI_FACE,
                                              edgecolor="none"))
-    _add(ax, PathPatch(layer_path(geometry, "epci", grid=grid), facecolor="none", edgecolor="#9a9a9a",
+    _add(ax, PathPatch(layer_path(geometry, epci_layer, grid=epci_grid), facecolor="none", edgecolor="#9a9a9a",
                        linewidth=0.4))
     communes = _communes_of_qpv(geometry, layer, parts)
+    communes_layer, communes_grid = _small(geometry, "communes", grid)
     for commune in communes:  # a QPV is a speck at the département's scale: its communes show where it is
-        zones[commune] = _add(ax, PathPatch(zone_path(geometry, "communes", commune, grid), facecolor=COMMUNE_FACE,
-                                            edgecolor="white", linewidth=0.4))
-    for part, path in zip(parts, paths):
-        zones[part] = _add(ax, PathPatch(path, facecolor=TERRITORY_FACE, edgecolor=TERRITORY_FACE,
-                                             linewidth=0.6))
+        zones[commune] = _add(ax, PathPatch(zone_path(geometry, communes_layer, commune, communes_grid),
+                                            facecolor=COMMUNE_FACE, edgecolor="white", linewidth=0.4))
+    for part in parts:
+        zones[part] = _add(ax, PathPatch(zone_path(geometry, own_layer, part, own_grid),
+                                             facecolor=TERRITORY_FACE, edgecolor=TERRITORY_FACE, linewidth=0.6))
     if layer == "departement":
         # Seen on the page: a département filled dark hid its EPCI, which the alt text names.
-        _add(ax, PathPatch(layer_path(geometry, "epci", grid=grid), facecolor="none", edgecolor="white",
+        _add(ax, PathPatch(layer_path(geometry, epci_layer, grid=epci_grid), facecolor="none", edgecolor="white",
                            linewidth=0.6))
     title = f"Localisation : {name}"
     _locator_legend(fig, name, geometry, epci if layer != "epci" else None, dep_code,
                     own=layer == "departement", communes=communes)
     _finish(fig, ax, title if show_title else None)
     return MapFigure(fig, title, _locator_alt(geometry, name, epci, layer, dep_code, communes), zones)
+
+
+def _small(geometry: Geometry, layer: str, grid: int = 0) -> tuple[str, int]:
+    """The layer to draw at the locator's scale, and its vertex grid.
+
+    The packaged geometry holds ``<layer>_locator``, simplified for this map at build
+    time (``scripts/build_geometry.py``), drawn as it is; imported contours have none
+    and are snapped to ``grid`` instead.
+    """
+    small = f"{layer}_{LOCATOR_SUFFIX}"
+    return (small, 0) if geometry.has_layer(small) else (layer, grid)
 
 
 def _territory(geometry: Geometry, level: str, code: str, members: Sequence[str]) -> tuple[str, list[str]]:
