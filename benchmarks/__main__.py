@@ -256,6 +256,8 @@ def main() -> int:
         if hasattr(secrecy_bench, "linked_mask"):
             secrecy_bench.linked_mask()
             secrecy_bench.first_report()
+        if hasattr(secrecy_bench, "costs"):  # issue 13: France mask, CPU per report with the series
+            secrecy_bench.costs()
     return 0
 
 

@@ -8,6 +8,8 @@ Target (issue 3): under 30 s each on a 2-core machine.
 from __future__ import annotations
 
 import json
+import os
+import resource
 import time
 
 import pandas as pd
@@ -113,10 +115,9 @@ if __name__ == "__main__":
 def linked_mask() -> dict:
     """Cold CPU seconds of the parts of the one mask a Grenoble report reads (issue 13), per year.
 
-    ``BENCH_FRANCE=1`` also protects all of France in one piece (the alternative measured
+    ``BENCH_FRANCE_ONE_PIECE=1`` also protects all of France in one piece (the alternative measured
     and rejected in docs/SECRECY.md: about a minute to read the data and far more to protect).
     """
-    import os
     import tempfile
     from pathlib import Path
 
@@ -127,19 +128,24 @@ def linked_mask() -> dict:
     geography = load_geography()
     zones = [geography.zone("commune", "38185"), geography.zone("epci", "200040111")]
     data = DataRef.parse("demo", Path(".")).load(secrecy.departements_needed(geography, zones))
-    out = {}
+    out, isere = {}, {}
     for year in data.years():
-        cpu = time.process_time()
+        cpu, memo = time.process_time(), {}
         try:
             protection = secrecy.protect_zones("demo", data.observations, year, zones, geography,
-                                               secrecy.load_rules(), Path(tempfile.mkdtemp()))
+                                               secrecy.load_rules(), Path(tempfile.mkdtemp()), memo)
             hidden = int(protection.cells["status"].str.startswith("secret").sum())
         except secrecy.UnprotectedCells:
             hidden = None
         out[year] = {"cpu_seconds": round(time.process_time() - cpu, 1), "hidden_cells": hidden}
+        part = memo.get((year, f"departement:{DEPARTEMENT}"))
+        if isinstance(part, secrecy.Protection):
+            isere[year] = _hidden_by_pass(part.cells)
     print("Parties du masque lu par Grenoble et Cœur de Chartreuse (Isère, Savoie, EPCI), à froid :")
     print(json.dumps(out, indent=1))
-    if os.environ.get("BENCH_FRANCE"):
+    print("Cellules cachées par année, partie Isère du masque (département, ses communes, IRIS et EPCI) :")
+    print(json.dumps(isere, indent=1))
+    if os.environ.get("BENCH_FRANCE_ONE_PIECE"):
         obs = DataRef.parse("demo", Path(".")).load().observations
         zones_fr = sorted({("commune", c) for c in geography.communes.index}
                           | {("epci", e) for e in geography.epcis.index}
@@ -151,9 +157,16 @@ def linked_mask() -> dict:
     return out
 
 
+def _hidden_by_pass(cells: pd.DataFrame) -> dict:
+    """Cells of a département's part of the mask hidden by each pass (régions and France left out)."""
+    own = cells[~cells["zone_level"].isin(["region", "france"])]
+    counts = own["status"].value_counts()
+    return {"primary": int(counts.get("secret_primary", 0)), "threshold": int(counts.get("secret_threshold", 0)),
+            "secondary": int(counts.get("secret_secondary", 0)), "cells": len(own)}
+
+
 def first_report() -> float:
     """Wall seconds of ``abs-report render params/grenoble.yml`` with no mask cached (demo data kept)."""
-    import os
     import subprocess
     import sys
     import tempfile
@@ -164,10 +177,152 @@ def first_report() -> float:
     cache = Path(tempfile.mkdtemp())
     demo = demo_folder()
     (cache / demo.name).symlink_to(demo)
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     subprocess.run([sys.executable, "-m", "abs_report.cli", "render", "params/grenoble.yml", "--outputs",
                     str(cache / "out")], check=True, env={**os.environ, "ABS_REPORT_CACHE": str(cache)},
                    stdout=subprocess.DEVNULL, cwd=Path(__file__).resolve().parents[1])
     seconds = time.perf_counter() - start
-    print(f"Premier rapport (Grenoble, aucun masque en cache, 5 années) : {seconds:.0f} s (objectif ≤ 45 s)")
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    print(f"Premier rapport (Grenoble, aucun masque en cache, 5 années) : {seconds:.0f} s (objectif ≤ 45 s) ; "
+          f"{cpu:.0f} s de CPU, tous processus (masques des années calculés côte à côte) ; {cache / 'out'}")
     return seconds
+
+
+def _one_year_dataset(folder, year: int):
+    """The demonstration data of one year only, written as a dataset folder (``--data``)."""
+    from dataclasses import replace
+
+    import pyarrow.compute as pc
+    import pyarrow.dataset as pads
+
+    from abs_report.observations import Dataset, load_meta, save
+    from abs_report.sources.synthetic import demo_folder
+
+    demo = demo_folder()
+    table = pads.dataset(demo / "observations.parquet").to_table(filter=pc.field("year") == year)
+    save(Dataset(replace(load_meta(demo), years=(year,)), table.to_pandas()), folder)
+    return folder
+
+
+def series_cost() -> dict:
+    """The batch's CPU per report with the five-year series, and with one year of the same data.
+
+    Same method as ``make bench``'s batch (``BENCH_N`` Isère communes, ``--force``, CPU of every
+    process over the number of reports, masks cached beforehand). Without the series is a
+    dataset folder holding 2024 only (``--data``): the evolution chapter then has one year.
+    """
+    import tempfile
+    from pathlib import Path
+
+    from benchmarks.__main__ import _batch_command, _communes, _timed_cpu
+
+    codes = _communes(int(os.environ.get("BENCH_N", "20")))
+    work = Path(tempfile.mkdtemp(prefix="abs-bench-series-"))
+    one_year = _one_year_dataset(work / "demo-2024", YEAR)
+    out = {}
+    for label, extra in (("five_years", []), ("one_year", ["--data", str(one_year)])):
+        # Untimed first: every mask part the reports read (their straddling EPCI tie Isère to other
+        # départements) is cached, as the main bench's prepare_all does before its batch.
+        _timed_cpu(_batch_command(codes, work / label, *extra))
+        wall, cpu = _timed_cpu(_batch_command(codes, work / label, "--force", *extra))
+        out[label] = {"cpu_seconds_per_report": round(cpu / len(codes), 2), "wall_seconds": round(wall, 1)}
+    out["ratio"] = round(out["five_years"]["cpu_seconds_per_report"] / out["one_year"]["cpu_seconds_per_report"], 3)
+    print(f"Batch de {len(codes)} communes, CPU par rapport : cinq années {out['five_years']['cpu_seconds_per_report']} s, "
+          f"une seule année {out['one_year']['cpu_seconds_per_report']} s, rapport {out['ratio']} "
+          "(objectif : au plus 1,10 par rapport à avant la série)")
+    return out
+
+
+def _year_rows(folder, departements, year: int):
+    """Observations of ``year``: communes and IRIS of ``departements`` (``[]``: wide zones only)."""
+    from abs_report.observations import load
+
+    obs = load(folder, departements).observations
+    obs = obs[obs["year"] == year]
+    local = obs["zone_level"].isin(["commune", "iris"])
+    # Same filter as _observations(): the generator's 5-character IRIS codes are refused by the floor rule.
+    return obs[~local | (obs["zone_level"] == "commune") | (obs["zone_code"].str.len() == 9)]
+
+
+def france_mask(year: int = YEAR, sample: int = 1) -> dict:
+    """CPU seconds and peak memory to build every part of the one mask of ``year`` for all of France.
+
+    Every part, in the order :func:`abs_report.secrecy.linked.closure` gives: ``wide``, each
+    département, each straddling EPCI, from an empty mask cache. Data are read per département
+    (what a batch reads), once, and kept for the EPCI parts. ``sample`` > 1 builds every
+    ``sample``-th straddling EPCI with its départements only, and extrapolates to France:
+    départements by their number of communes, EPCI parts by their number; printed as such.
+    """
+    import tempfile
+    from pathlib import Path
+
+    from abs_report.dataref import DataRef
+    from abs_report.geography import load_geography
+    from abs_report.secrecy import UnprotectedCells, load_or_protect, load_rules
+    from abs_report.secrecy.linked import closure
+    from abs_report.secrecy.scope import WIDE, part_zones, parts_fixed_before, straddling_epcis
+
+    geography, rules = load_geography(), load_rules()
+    folder, cache = DataRef.parse("demo", Path(".")).folder(), Path(tempfile.mkdtemp())
+    every_epci = sorted(straddling_epcis(geography))
+    straddling = every_epci[::sample]
+    deps = sorted(geography.departements.index) if sample == 1 else sorted(
+        set(geography.communes.loc[geography.communes["epci"].isin(straddling), "departement"]))
+    parts = closure(geography, [WIDE] + [f"departement:{d}" for d in deps] + [f"epci:{e}" for e in straddling])
+    wall, cpu0 = time.perf_counter(), time.process_time()
+    wide_rows = _year_rows(folder, [], year)
+    local: dict[str, pd.DataFrame] = {}
+    done, seconds, failed, skipped = {}, {}, [], []
+    for part in parts:
+        fixed = [done.get(b) for b in parts_fixed_before(geography, part)]
+        if any(f is None for f in fixed):
+            skipped.append(part)  # a part it reads as fixed failed: it cannot be built either
+            continue
+        cpu = time.process_time()
+        deps_of = sorted({c for lv, c in part_zones(geography, part) if lv == "departement"}) if part != WIDE else []
+        for d in deps_of:
+            if d not in local:
+                rows = _year_rows(folder, [d], year)
+                local[d] = rows[rows["zone_level"].isin(["commune", "iris"])]
+        obs = pd.concat([wide_rows] + [local[d] for d in deps_of], ignore_index=True)
+        try:
+            done[part] = load_or_protect("demo", obs, year, part_zones(geography, part), geography, rules, cache,
+                                         fixed=fixed)
+        except UnprotectedCells as exc:
+            failed.append(f"{part} : {exc}")
+            done[part] = None
+        seconds[part] = time.process_time() - cpu
+    total = time.process_time() - cpu0
+    communes = int(geography.communes["departement"].isin(deps).sum())
+    out = {"year": year, "parts": len(seconds), "departements": len(deps), "straddling_epcis": len(straddling),
+           "cpu_seconds": round(total, 1), "wall_seconds": round(time.perf_counter() - wall, 1),
+           "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+           "slowest_parts": {p: round(s, 1) for p, s in sorted(seconds.items(), key=lambda x: -x[1])[:5]},
+           "slowest_epci_parts": {p: round(s, 1) for p, s in sorted(
+               ((p, s) for p, s in seconds.items() if p.startswith("epci:")), key=lambda x: -x[1])[:3]},
+           "failed_parts": failed, "parts_not_built_after_a_failure": skipped}
+    if sample > 1:
+        by_kind = {k: sum(v for p, v in seconds.items() if p.startswith(k)) for k in ("departement:", "epci:")}
+        out["cpu_seconds_departements"] = round(by_kind["departement:"], 1)
+        out["cpu_seconds_epci"] = round(by_kind["epci:"], 1)
+        out["france_cpu_seconds_extrapolated"] = round(
+            (total - sum(by_kind.values())) + by_kind["departement:"] * len(geography.communes) / communes
+            + by_kind["epci:"] * len(every_epci) / max(1, len(straddling)))
+    label = "France entière" if sample == 1 else (
+        f"un EPCI à cheval sur {sample} et leurs départements ({communes} communes), extrapolé à la France")
+    print(f"Masque {year} en parties, {label}, cache vide :")
+    print(json.dumps(out, indent=1, ensure_ascii=False))
+    return out
+
+
+def costs() -> None:
+    """The costs issue 13 asks ``make bench`` to print, after :func:`linked_mask` and :func:`first_report`.
+
+    The France-wide mask in parts: every part with ``BENCH_FRANCE=1`` (about 10 CPU-minutes),
+    else one département in ``BENCH_FRANCE_SAMPLE`` (default 10), extrapolated; then the
+    batch's CPU per report with and without the five-year series (:func:`series_cost`).
+    """
+    france_mask(YEAR, 1 if os.environ.get("BENCH_FRANCE") else int(os.environ.get("BENCH_FRANCE_SAMPLE", "10")))
+    series_cost()

@@ -66,3 +66,18 @@ def test_sdctable_simple_heuristic_case_needs_one_more_cell():
     assert values[np.flatnonzero(result.secondary)[0]] < 124
     assert not result.unresolved
     assert Attacker(values, system, level=5).exposed(result.hidden, result.hidden) == []
+
+
+def test_a_witness_table_names_partners_that_free_an_exposed_cell():
+    """:meth:`Attacker.release`: once the cells it names are hidden, the exposed cell is safe."""
+    names, pos, values, system = two_way_table(INNER)
+    primary = np.zeros(len(names), bool)
+    for key in SDC_PRIMARY:
+        primary[pos[key]] = True
+    attacker = Attacker(values, system, level=5)
+    [exposure] = attacker.exposed(primary, primary)
+    partners = attacker.release(primary, ~primary, exposure)
+    assert len(partners) >= 1 and not primary[partners].any()
+    hidden = primary.copy()
+    hidden[partners] = True
+    assert Attacker(values, system, level=5).exposed(hidden, primary) == []

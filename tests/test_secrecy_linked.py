@@ -117,3 +117,22 @@ def test_a_mask_that_cannot_be_completed_is_remembered(tmp_path, geography, monk
         with pytest.raises(mask.UnprotectedCells):
             mask.load_or_protect("k", obs, YEAR, [("commune", "38185")], geography, secrecy.load_rules(), tmp_path)
     assert len(calls) == 1
+
+
+def test_a_cell_the_duals_cannot_free_is_protected_savoie_2020(observations, geography, tmp_path):
+    """Savoie 2020: 73233's isolated persons (3) stayed exact after 60 rounds of partners.
+
+    The duals of the degenerate optimum named another commune's cell in the
+    département's total, round after round, each pinned by its own commune's
+    relations: hiding it moved nothing. A witness table now chooses the partners
+    of a cell still exposed after two dual-guided ones (``secondary.DUAL_TRIES``).
+    """
+    commune = geography.zone("commune", "73233")
+    protection = secrecy.protect_zones("demo", observations, 2020, [commune], geography,
+                                       secrecy.load_rules(), tmp_path)
+    cells = protection.cells
+    isolated = cells[(cells["zone_code"] == "73233") & (cells["measure"] == "personnes_isolees")]
+    assert isolated["status"].tolist() == ["secret_primary"]
+    truth = observations[observations["year"] == 2020]
+    result = audit_published([as_published(cells)], geography, truth)
+    assert result.failures == [], [str(f) for f in result.failures[:5]]

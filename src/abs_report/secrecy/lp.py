@@ -157,6 +157,68 @@ class Attacker:
                 out[int(comp.cells[j])] = (lower, upper)
         return out
 
+    # --- a witness table: which published cells must move ----------------
+    def release(self, hidden: np.ndarray, candidate: np.ndarray, exposure: Exposure) -> np.ndarray | None:
+        """Candidate cells whose hiding lets the exposed cell reach a safe value, or None.
+
+        Solves for a table consistent with every fact, in which the exposed cell
+        is safe (at least the level, or ``delta`` away from its true value) and
+        published cells differ from their true values as little as possible
+        (candidates may move, other published cells may not). Once the cells
+        that moved are hidden, that table is feasible for the attacker: the
+        exposed cell is safe, whatever the LP duals say.
+        """
+        cell = exposure.cell
+        t = self.truth[cell]
+        # The ranges the attacker's check (:meth:`_single`) accepts as safe for this cell.
+        ranges = [(self.level, self.cap)] if t < self.level else \
+            [(t + self.delta[cell], self.cap), (0.0, t - self.delta[cell])]
+        # Published cells next to the cell's hidden component first (a smaller LP: seconds
+        # saved in a large département), then every candidate.
+        for movable in (self._next_to(hidden, cell) & candidate, candidate):
+            comp = next(c for c in self.components(hidden | movable) if cell in c.cells)
+            j = int(np.flatnonzero(comp.cells == cell)[0])
+            for low, high in ranges:
+                if low > high:
+                    continue
+                moved = self._least_move(comp, j, low, high, movable[comp.cells] & ~hidden[comp.cells])
+                if moved is not None:
+                    return comp.cells[moved]
+        return None
+
+    def _next_to(self, hidden: np.ndarray, cell: int) -> np.ndarray:
+        """Cells in a relation with a hidden cell of ``cell``'s component."""
+        comp = next(c for c in self.components(hidden) if cell in c.cells)
+        n_eq = self.eq.shape[0]
+        near = np.zeros(len(hidden), bool)
+        near[self.eq[comp.rows[comp.rows < n_eq]].indices] = True
+        near[self.ineq[comp.rows[comp.rows >= n_eq] - n_eq].indices] = True
+        return near
+
+    def _least_move(self, comp: _Component, j: int, low: float, high: float,
+                    movable: np.ndarray) -> np.ndarray | None:
+        """Local positions of the movable cells that a witness with cell ``j`` in [low, high] moves."""
+        n, at = len(comp.cells), np.flatnonzero(movable)
+        m = len(at)
+        # x_k - up_k + down_k = truth_k for each movable cell k; minimise sum(up + down).
+        pick = sparse.csr_matrix((np.ones(m), (np.arange(m), at)), shape=(m, n))
+        eye = sparse.identity(m, format="csr")
+        extended = _Component(
+            cells=np.concatenate([comp.cells, np.full(2 * m, -1)]),
+            a_eq=sparse.vstack([sparse.hstack([comp.a_eq, sparse.csr_matrix((comp.a_eq.shape[0], 2 * m))]),
+                                sparse.hstack([pick, -eye, eye])]).tocsr(),
+            b_eq=np.concatenate([comp.b_eq, self.truth[comp.cells[at]]]),
+            a_ub=sparse.hstack([comp.a_ub, sparse.csr_matrix((comp.a_ub.shape[0], 2 * m))]).tocsr(),
+            b_ub=comp.b_ub, rows=comp.rows)
+        self.n_lp += 1
+        model = _Model(extended, np.full(n + 2 * m, self.cap))
+        model.highs.changeColBounds(j, float(low), float(high))
+        x = model.optimum(np.concatenate([np.zeros(n), np.ones(2 * m)]))
+        if x is None:
+            return None
+        move = x[n:n + m] + x[n + m:]
+        return at[move > 1e-6 * np.maximum(1.0, np.abs(self.truth[comp.cells[at]]))]
+
     # --- the check ------------------------------------------------------
     def exposed(self, hidden: np.ndarray, check: np.ndarray) -> list[Exposure]:
         """Cells of ``check`` (all hidden) that are not safe."""

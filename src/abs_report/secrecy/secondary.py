@@ -27,6 +27,10 @@ from .lp import Attacker, Exposure
 from .relations import LinearSystem
 
 
+DUAL_TRIES = 2
+"""Partners chosen from the LP duals for one exposed cell before a witness table chooses them."""
+
+
 @dataclass(frozen=True)
 class Suppression:
     """Outcome of secondary suppression on positions of the table."""
@@ -205,6 +209,7 @@ def suppress(values: np.ndarray, system: LinearSystem, hidden: np.ndarray, check
     passes = {"secondary_heuristic": s.heuristic(np.flatnonzero(s.checked))}
     attacker = Attacker(values, system, level, delta)
     to_check, unresolved = s.checked.copy(), set()
+    tries: dict[int, int] = {}
     for round_ in range(1, max_rounds + 2):
         exposures = [e for e in attacker.exposed(s.hidden, to_check) if e.cell not in unresolved]
         if not exposures:
@@ -218,17 +223,32 @@ def suppress(values: np.ndarray, system: LinearSystem, hidden: np.ndarray, check
         partners = []
         for e in exposures:
             to_check[e.cell] = True
-            partner = s.partner_for(e)
-            if partner is None:
+            tries[e.cell] = tries.get(e.cell, 0) + 1
+            chosen = s.partner_for(e) if tries[e.cell] <= DUAL_TRIES else None
+            # The duals of a degenerate optimum can name cells whose hiding moves nothing, round
+            # after round (Savoie 2020: 60 far-away communes for 73233): then a witness decides.
+            if chosen is None and partners and _safe_now(attacker, s.hidden, e.cell):
+                continue  # freed by this round's partners (a witness costs seconds; this check, little)
+            # None: no table puts it anywhere safe. Empty: safe already, thanks to the partners
+            # of this round (checked again in the next one).
+            found = [chosen] if chosen is not None else attacker.release(s.hidden, s.candidate, e)
+            if found is None:
                 unresolved.add(e.cell)
                 continue
-            s.hide(partner)
-            partners.append(partner)
+            for partner in map(int, found):
+                s.hide(partner)
+                partners.append(partner)
         # A new partner alone in another relation would be computable: pad it now, cheaply.
         added = len(partners) + s.heuristic(np.array(partners, int))
         passes[f"secondary_lp_{round_}"] = added
     passes["republished"] = s.republished
     return Suppression(s.hidden, s.secondary & s.hidden, passes, tuple(sorted(unresolved)), attacker.n_lp)
+
+
+def _safe_now(attacker: Attacker, hidden: np.ndarray, cell: int) -> bool:
+    only = np.zeros(len(hidden), bool)
+    only[cell] = True
+    return not attacker.exposed(hidden, only)
 
 
 def _republish_or_flag(s: _Suppressor, attacker: Attacker) -> list[Exposure]:
