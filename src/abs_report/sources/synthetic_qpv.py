@@ -228,13 +228,17 @@ def split(rng: np.random.Generator, v: dict, share: np.ndarray) -> dict:
             TILT["allocataires_dependants_100"])
     _subset(rng, v, q, "foyers_rsa", ["foyers_allocataires"], TILT["foyers_rsa"])
     _subset(rng, v, q, "foyers_rsa_majore", ["foyers_rsa"], TILT["foyers_rsa_majore"])
-    # The majored RSA is paid to lone parents: keep it under them on both sides.
+    # The majored RSA is paid to lone parents: keep it under them on both sides, then put
+    # the RSA split where both sides keep majored <= RSA <= foyers (always possible, since
+    # the whole row satisfies them); clipping the majored RSA against the drawn RSA split
+    # instead could break the lone-parent bound.
     lone_v, lone_q = sum(v[m] for m in _MONO), sum(q[m] for m in _MONO)
-    q["foyers_rsa_majore"] = np.clip(q["foyers_rsa_majore"], v["foyers_rsa_majore"] - (lone_v - lone_q),
-                                     lone_q)
-    q["foyers_rsa_majore"] = np.clip(q["foyers_rsa_majore"],
-                                     np.maximum(0, v["foyers_rsa_majore"] - (v["foyers_rsa"] - q["foyers_rsa"])),
-                                     np.minimum(v["foyers_rsa_majore"], q["foyers_rsa"]))
+    major_v, rsa_v, foyers_v = v["foyers_rsa_majore"], v["foyers_rsa"], v["foyers_allocataires"]
+    q["foyers_rsa_majore"] = np.clip(q["foyers_rsa_majore"], np.maximum(0, major_v - (lone_v - lone_q)),
+                                     np.minimum(major_v, lone_q))
+    major_q, foyers_q = q["foyers_rsa_majore"], q["foyers_allocataires"]
+    q["foyers_rsa"] = np.clip(q["foyers_rsa"], np.maximum(major_q, rsa_v - (foyers_v - foyers_q)),
+                              np.minimum(rsa_v - major_v + major_q, foyers_q))
     q["foyers_rsa_non_majore"] = q["foyers_rsa"] - q["foyers_rsa_majore"]
     _subset(rng, v, q, "foyers_ppa", ["foyers_allocataires"], TILT["foyers_ppa"])
     _subset(rng, v, q, "foyers_aides_logement", ["foyers_allocataires"], TILT["foyers_aides_logement"])
