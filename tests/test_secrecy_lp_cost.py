@@ -53,3 +53,19 @@ def test_witness_lp_skips_the_dependent_equations_presolve_rule(monkeypatch):
     with pytest.raises(Stop):
         attacker._least_move(comp, 0, 5.0, attacker.cap, np.ones(len(comp.cells), bool))
     assert seen and seen[0] & (1 << 10), "HiGHS presolve rule 10 (dependent equations) must be off"
+
+
+def test_bounds_after_an_optimum_go_on_with_the_primal_simplex():
+    # Only the objective changes between a component's LPs: the primal simplex goes on from the
+    # last optimal basis; the dual one (HiGHS's default, kept for a first solve) restarted far off.
+    truth = np.arange(1.0, 31.0)
+    comp = lp._Component(cells=np.arange(30), a_eq=sparse.csr_matrix(np.ones((1, 30))),
+                         b_eq=np.array([truth.sum()]), a_ub=sparse.csr_matrix((0, 30)), b_ub=np.zeros(0),
+                         rows=np.array([0]))
+    model = lp._Model(comp, np.full(30, 1e6))
+    strategy = lambda: model.highs.getOptionValue("simplex_strategy")[1]  # noqa: E731
+    first = model.extreme(0, +1.0)
+    assert first is not None and strategy() == lp.SIMPLEX_DUAL
+    again = model.extreme(0, -1.0)
+    assert again is not None and strategy() == lp.SIMPLEX_PRIMAL
+    assert first[0] == truth.sum() and again[0] == 0
