@@ -70,13 +70,17 @@ class _Grid:
     """Positions of cells by zone and measure (-1 when a cell does not exist)."""
 
     def __init__(self, cells: pd.DataFrame):
-        self.zones = list(dict.fromkeys(zip(cells["zone_level"], cells["zone_code"])))
+        # Plain object arrays: iterating (arrow) string columns one by one is slow.
+        level, code = cells["zone_level"].to_numpy(object), cells["zone_code"].to_numpy(object)
+        measure = cells["measure"].to_numpy(object)
+        pairs = list(zip(level.tolist(), code.tolist()))
+        self.zones = list(dict.fromkeys(pairs))
         self.zone_pos = {z: i for i, z in enumerate(self.zones)}
-        self.measures = [m for m in dict.fromkeys(cells["measure"]) if m not in PUBLIC_MEASURES]
+        self.measures = [m for m in dict.fromkeys(measure.tolist()) if m not in PUBLIC_MEASURES]
         self.measure_pos = {m: i for i, m in enumerate(self.measures)}
         self.index = np.full((len(self.zones), len(self.measures)), -1, dtype=np.int64)
-        zi = np.array([self.zone_pos[z] for z in zip(cells["zone_level"], cells["zone_code"])])
-        mi = np.array([self.measure_pos.get(m, -1) for m in cells["measure"]])
+        zi = np.array([self.zone_pos[z] for z in pairs], dtype=np.int64)
+        mi = np.array([self.measure_pos.get(m, -1) for m in measure.tolist()], dtype=np.int64)
         ok = mi >= 0
         self.index[zi[ok], mi[ok]] = np.flatnonzero(ok)
 

@@ -51,15 +51,20 @@ class _Rows:
         if system.implied is not None:
             matrices.append((system.implied.tocsr(), True))
         for matrix, is_eq in matrices:
-            for r in range(matrix.shape[0]):
-                lo, hi = matrix.indptr[r], matrix.indptr[r + 1]
-                self.cells.append(matrix.indices[lo:hi])
-                self.coefs.append(matrix.data[lo:hi])
-                self.is_eq.append(is_eq)
+            cut = matrix.indptr[1:-1]
+            self.cells += np.split(matrix.indices, cut) if matrix.shape[0] else []
+            self.coefs += np.split(matrix.data, cut) if matrix.shape[0] else []
+            self.is_eq += [is_eq] * matrix.shape[0]
         self.of_cell: dict[int, list[int]] = {}
-        for r, cells in enumerate(self.cells):
-            for c in cells.tolist():
-                self.of_cell.setdefault(c, []).append(r)
+        sizes = [len(c) for c in self.cells]
+        if sizes:
+            # Rows of each cell, in row order (a stable sort of the row numbers by cell).
+            flat_cells = np.concatenate(self.cells)
+            flat_rows = np.repeat(np.arange(len(sizes)), sizes)
+            order = np.argsort(flat_cells, kind="stable")
+            keys, starts = np.unique(flat_cells[order], return_index=True)
+            for c, rows in zip(keys.tolist(), np.split(flat_rows[order], starts[1:])):
+                self.of_cell[c] = rows.tolist()
 
 
 def _pick(values: np.ndarray, options: np.ndarray, deficit: float) -> int | None:
