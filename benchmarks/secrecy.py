@@ -246,24 +246,59 @@ def _year_rows(folder, departements, year: int):
     return obs[~local | (obs["zone_level"] == "commune") | (obs["zone_code"].str.len() == 9)]
 
 
-def france_mask(year: int = YEAR, sample: int = 1) -> dict:
-    """CPU seconds and peak memory to build every part of the one mask of ``year`` for all of France.
+_FRANCE: dict = {}
+"""What :func:`france_mask`'s workers share (set before they fork)."""
+
+
+def _france_part(part: str, fixed: list) -> tuple:
+    """Build one part from an empty cache, in a worker: ``(part, protection or None, error, CPU-s)``."""
+    from abs_report.secrecy import UnprotectedCells, load_or_protect
+    from abs_report.secrecy.scope import WIDE, part_zones
+
+    geography, year, local = _FRANCE["geography"], _FRANCE["year"], _FRANCE["local"]
+    cpu = time.process_time()
+    zones = part_zones(geography, part)
+    deps_of = sorted({c for lv, c in zones if lv == "departement"}) if part != WIDE else []
+    for d in deps_of:
+        if d not in local:  # read once per worker; a forked worker keeps what it read
+            rows = _year_rows(_FRANCE["folder"], [d], year)
+            local[d] = rows[rows["zone_level"].isin(["commune", "iris"])]
+    obs = pd.concat([_FRANCE["wide_rows"]] + [local[d] for d in deps_of], ignore_index=True)
+    try:
+        protection, error = load_or_protect("demo", obs, year, zones, geography, _FRANCE["rules"],
+                                            _FRANCE["cache"], fixed=fixed), None
+    except UnprotectedCells as exc:
+        protection, error = None, f"{part} : {exc}"
+    return part, protection, error, time.process_time() - cpu
+
+
+def _france_call(args):
+    return _france_part(*args)
+
+
+def france_mask(year: int = YEAR, sample: int = 1, workers: int | None = None) -> dict:
+    """CPU seconds, wall seconds and peak memory to build every part of the one mask of ``year`` for France.
 
     Every part, in the order :func:`abs_report.secrecy.linked.closure` gives: ``wide``, each
-    département, each straddling EPCI, from an empty mask cache. Data are read per département
-    (what a batch reads), once, and kept for the EPCI parts. ``sample`` > 1 builds every
-    ``sample``-th straddling EPCI with its départements only, and extrapolates to France:
-    départements by their number of communes, EPCI parts by their number; printed as such.
+    département, each straddling EPCI, from an empty mask cache. The départements' parts read only
+    ``wide`` as fixed, so they are built side by side on ``workers`` forked processes (default
+    ``BENCH_WORKERS`` or 2, the cores of the team's machine; 1 = in this process), then the EPCI
+    parts the same way; data are read per département, once per worker (what a batch reads).
+    CPU seconds are those of every process. ``sample`` > 1 builds every ``sample``-th straddling
+    EPCI with its départements only, and extrapolates to France: départements by their number of
+    communes, EPCI parts by their number; printed as such.
     """
+    import multiprocessing
     import tempfile
     from pathlib import Path
 
     from abs_report.dataref import DataRef
     from abs_report.geography import load_geography
-    from abs_report.secrecy import UnprotectedCells, load_or_protect, load_rules
+    from abs_report.secrecy import load_rules
     from abs_report.secrecy.linked import closure
-    from abs_report.secrecy.scope import WIDE, part_zones, parts_fixed_before, straddling_epcis
+    from abs_report.secrecy.scope import WIDE, parts_fixed_before, straddling_epcis
 
+    workers = int(os.environ.get("BENCH_WORKERS", "2")) if workers is None else workers
     geography, rules = load_geography(), load_rules()
     folder, cache = DataRef.parse("demo", Path(".")).folder(), Path(tempfile.mkdtemp())
     every_epci = sorted(straddling_epcis(geography))
@@ -272,33 +307,41 @@ def france_mask(year: int = YEAR, sample: int = 1) -> dict:
         set(geography.communes.loc[geography.communes["epci"].isin(straddling), "departement"]))
     parts = closure(geography, [WIDE] + [f"departement:{d}" for d in deps] + [f"epci:{e}" for e in straddling])
     wall, cpu0 = time.perf_counter(), time.process_time()
-    wide_rows = _year_rows(folder, [], year)
-    local: dict[str, pd.DataFrame] = {}
+    children0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    _FRANCE.update(geography=geography, rules=rules, year=year, folder=folder, cache=cache, local={},
+                   wide_rows=_year_rows(folder, [], year))
     done, seconds, failed, skipped = {}, {}, [], []
-    for part in parts:
-        fixed = [done.get(b) for b in parts_fixed_before(geography, part)]
-        if any(f is None for f in fixed):
-            skipped.append(part)  # a part it reads as fixed failed: it cannot be built either
-            continue
-        cpu = time.process_time()
-        deps_of = sorted({c for lv, c in part_zones(geography, part) if lv == "departement"}) if part != WIDE else []
-        for d in deps_of:
-            if d not in local:
-                rows = _year_rows(folder, [d], year)
-                local[d] = rows[rows["zone_level"].isin(["commune", "iris"])]
-        obs = pd.concat([wide_rows] + [local[d] for d in deps_of], ignore_index=True)
-        try:
-            done[part] = load_or_protect("demo", obs, year, part_zones(geography, part), geography, rules, cache,
-                                         fixed=fixed)
-        except UnprotectedCells as exc:
-            failed.append(f"{part} : {exc}")
-            done[part] = None
-        seconds[part] = time.process_time() - cpu
-    total = time.process_time() - cpu0
+    # Waves: wide, then the départements (they read wide only), then the EPCI parts.
+    waves = [[p for p in parts if p == WIDE], [p for p in parts if p.startswith("departement:")],
+             [p for p in parts if p != WIDE and not p.startswith("departement:")]]
+    pool = multiprocessing.get_context("fork").Pool(workers) if workers > 1 else None
+    try:
+        for wave in waves:
+            jobs = []
+            for part in wave:
+                fixed = [done.get(b) for b in parts_fixed_before(geography, part)]
+                if any(f is None for f in fixed):
+                    skipped.append(part)  # a part it reads as fixed failed: it cannot be built either
+                else:
+                    jobs.append((part, fixed))
+            results = pool.imap_unordered(_france_call, jobs) if pool and len(jobs) > 1 else map(_france_call, jobs)
+            for part, protection, error, cpu in results:
+                done[part], seconds[part] = protection, cpu
+                if error:
+                    failed.append(error)
+    finally:
+        if pool:
+            pool.close()
+            pool.join()
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    total = (time.process_time() - cpu0) + (children.ru_utime - children0.ru_utime) + (
+        children.ru_stime - children0.ru_stime)
+    peak = max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, children.ru_maxrss)
     communes = int(geography.communes["departement"].isin(deps).sum())
     out = {"year": year, "parts": len(seconds), "departements": len(deps), "straddling_epcis": len(straddling),
-           "cpu_seconds": round(total, 1), "wall_seconds": round(time.perf_counter() - wall, 1),
-           "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+           "workers": workers, "cpu_seconds": round(total, 1), "cpu_seconds_in_parts": round(sum(seconds.values()), 1),
+           "wall_seconds": round(time.perf_counter() - wall, 1),
+           "peak_rss_mb": round(peak / 1024), "peak_rss_is": "largest process (ru_maxrss)",
            "slowest_parts": {p: round(s, 1) for p, s in sorted(seconds.items(), key=lambda x: -x[1])[:5]},
            "slowest_epci_parts": {p: round(s, 1) for p, s in sorted(
                ((p, s) for p, s in seconds.items() if p.startswith("epci:")), key=lambda x: -x[1])[:3]},
@@ -307,12 +350,14 @@ def france_mask(year: int = YEAR, sample: int = 1) -> dict:
         by_kind = {k: sum(v for p, v in seconds.items() if p.startswith(k)) for k in ("departement:", "epci:")}
         out["cpu_seconds_departements"] = round(by_kind["departement:"], 1)
         out["cpu_seconds_epci"] = round(by_kind["epci:"], 1)
-        out["france_cpu_seconds_extrapolated"] = round(
-            (total - sum(by_kind.values())) + by_kind["departement:"] * len(geography.communes) / communes
-            + by_kind["epci:"] * len(every_epci) / max(1, len(straddling)))
+        # The parts' own CPU scaled to France, plus what is not in a part (data read, workers) as measured.
+        france = (seconds.get(WIDE, 0.0) + by_kind["departement:"] * len(geography.communes) / communes
+                  + by_kind["epci:"] * len(every_epci) / max(1, len(straddling)))
+        out["france_cpu_seconds_extrapolated"] = round(france + total - sum(seconds.values()))
+        out["france_wall_seconds_estimated"] = round(out["france_cpu_seconds_extrapolated"] / workers)
     label = "France entière" if sample == 1 else (
         f"un EPCI à cheval sur {sample} et leurs départements ({communes} communes), extrapolé à la France")
-    print(f"Masque {year} en parties, {label}, cache vide :")
+    print(f"Masque {year} en parties, {label}, cache vide, {workers} processus :")
     print(json.dumps(out, indent=1, ensure_ascii=False))
     return out
 
