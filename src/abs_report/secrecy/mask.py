@@ -131,7 +131,7 @@ def protect(observations: pd.DataFrame, year: int, zones: Sequence[tuple[str, st
     system = build_system(cells.loc[:, CELL_KEY + ["value"]].assign(
         zone_level=np.where(alias, "alias", cells["zone_level"])), geography, aggregations)
     values = cells["value"].to_numpy(float)
-    secret_measure = cells["measure"].map(lambda m: MEASURES[m].secret).to_numpy(bool)
+    secret_measure = _per_measure(cells, lambda spec: spec.secret)
     # A fixed cell is protected by the part that decided it (docs/SECRECY.md); this part adds
     # partners only for its own cells.
     checked = np.isin(status, [st.PRIMARY, st.THRESHOLD]) & ~alias & ~is_fixed
@@ -243,9 +243,15 @@ def _publish_derivable(status: np.ndarray, covered: np.ndarray, values: np.ndarr
         status[exact] = st.PUBLISHED
 
 
+def _per_measure(cells: pd.DataFrame, flag) -> np.ndarray:
+    """``flag(MEASURES[measure])`` for every cell, computed once per measure (not per cell)."""
+    codes, measures = pd.factorize(cells["measure"])
+    return np.array([bool(flag(MEASURES[m])) for m in measures], bool)[codes]
+
+
 def _exactness(cells: pd.DataFrame, values: np.ndarray) -> np.ndarray:
     """Width under which an interval counts as exact: 1 for counts, 1 % (at least 1) for euros."""
-    euro = cells["measure"].map(lambda m: MEASURES[m].unit == "euro").to_numpy(bool)
+    euro = _per_measure(cells, lambda spec: spec.unit == "euro")
     return np.where(euro, np.maximum(1.0, 0.01 * np.nan_to_num(np.abs(values))), 1.0)
 
 

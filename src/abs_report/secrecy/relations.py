@@ -262,22 +262,39 @@ def _qpv_rows(grid: _Grid, geography: Geography):
 
 
 def _rows_from_blocks(blocks, values: np.ndarray, equality: bool):
-    """Rows that exist and hold on the known values; broken equalities demoted."""
+    """Rows that exist and hold on the known values; broken equalities demoted.
+
+    Returns (eq, ineq) lists of ``(terms, signs)``: each ``terms`` a (rows x terms) array
+    of cell positions sharing ``signs``, in the order of ``blocks``.
+    """
     eq_rows, ineq_rows = [], []
     for block, signs in blocks:
-        for terms in block:
-            if (terms < 0).any():
-                continue  # a measure absent from the table: no fact to state
-            vals = values[terms]
-            known = ~np.isnan(vals)
-            residual = float(signs[known] @ vals[known])
-            tol = 1e-6 * max(1.0, float(np.abs(vals[known]).sum()))
-            row = dict(zip(terms.tolist(), signs.tolist()))
-            if equality and (not known.all() or abs(residual) <= tol):
-                eq_rows.append(row)
-            elif not known.all() or residual >= -tol:
-                ineq_rows.append(row)
+        terms = block[(block >= 0).all(axis=1)]  # a measure absent from the table: no fact to state
+        if not len(terms):
+            continue
+        vals = values[terms]
+        known = ~np.isnan(vals)
+        vals = np.where(known, vals, 0.0)
+        residual = vals @ signs
+        tol = 1e-6 * np.maximum(1.0, np.abs(vals).sum(axis=1))
+        unknown = ~known.all(axis=1)
+        to_eq = (unknown | (np.abs(residual) <= tol)) if equality else np.zeros(len(terms), bool)
+        to_ineq = ~to_eq & (unknown | (residual >= -tol))
+        eq_rows.append((terms[to_eq], signs))
+        ineq_rows.append((terms[to_ineq], signs))
     return eq_rows, ineq_rows
+
+
+def _csr_blocks(parts, n_cells: int) -> sparse.csr_matrix:
+    """The rows of ``(terms, signs)`` parts (see :func:`_rows_from_blocks`), in order, as a matrix."""
+    parts = [(t, s) for t, s in parts if len(t)]
+    if not parts:
+        return sparse.csr_matrix((0, n_cells), dtype=float)
+    cols = np.concatenate([t.ravel() for t, _ in parts])
+    data = np.concatenate([np.tile(np.asarray(s, float), len(t)) for t, s in parts])
+    sizes = np.concatenate([np.full(len(t), t.shape[1]) for t, _ in parts])
+    rows = np.repeat(np.arange(len(sizes)), sizes)
+    return sparse.csr_matrix((data, (rows, cols)), shape=(len(sizes), n_cells), dtype=float)
 
 
 def build_system(cells: pd.DataFrame, geography: Geography,
@@ -296,4 +313,5 @@ def build_system(cells: pd.DataFrame, geography: Geography,
         ineq_rows += i
     # An implied row whose data does not add up follows from no fact: left out.
     implied, _ = _rows_from_blocks(qpv_implied + _implied_rows(grid), values, True)
-    return LinearSystem.from_rows(len(cells), eq_rows, ineq_rows, implied)
+    n = len(cells)
+    return LinearSystem(_csr_blocks(eq_rows, n), _csr_blocks(ineq_rows, n), _csr_blocks(implied, n))

@@ -51,9 +51,9 @@ class _Rows:
         if system.implied is not None:
             matrices.append((system.implied.tocsr(), True))
         for matrix, is_eq in matrices:
-            cut = matrix.indptr[1:-1]
-            self.cells += np.split(matrix.indices, cut) if matrix.shape[0] else []
-            self.coefs += np.split(matrix.data, cut) if matrix.shape[0] else []
+            ptr = matrix.indptr.tolist()
+            self.cells += [matrix.indices[lo:hi] for lo, hi in zip(ptr[:-1], ptr[1:])]
+            self.coefs += [matrix.data[lo:hi] for lo, hi in zip(ptr[:-1], ptr[1:])]
             self.is_eq += [is_eq] * matrix.shape[0]
         self.of_cell: dict[int, list[int]] = {}
         sizes = [len(c) for c in self.cells]
@@ -210,6 +210,11 @@ def suppress(values: np.ndarray, system: LinearSystem, hidden: np.ndarray, check
     delta
         Smallest width, per cell, of an interval that is not "a single value".
     """
+    if not (checked & hidden & ~np.isnan(np.asarray(values, float))).any():
+        # Nothing to protect (a part whose cells are all fixed by others, as a straddling
+        # EPCI's): what the stages below would find, without building their rows.
+        return Suppression(hidden.copy(), np.zeros(len(values), bool),
+                           {"secondary_heuristic": 0, "republished": 0}, (), 0)
     s = _Suppressor(values, system, hidden, checked, candidate, level)
     passes = {"secondary_heuristic": s.heuristic(np.flatnonzero(s.checked))}
     attacker = Attacker(values, system, level, delta)
