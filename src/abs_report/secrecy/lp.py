@@ -44,6 +44,12 @@ class Exposure:
     over these relations (eq rows, then ineq rows numbered after them)."""
 
 
+def _widened(matrix: sparse.csr_matrix, n_cols: int) -> sparse.csr_matrix:
+    """``matrix`` with zero columns appended up to ``n_cols`` (no copy of its entries)."""
+    matrix = sparse.csr_matrix(matrix)
+    return sparse.csr_matrix((matrix.data, matrix.indices, matrix.indptr), shape=(matrix.shape[0], n_cols))
+
+
 def _grouped(labels: np.ndarray, n_groups: int) -> tuple[np.ndarray, np.ndarray]:
     """Positions sorted by label (ascending within a label) and where each label starts."""
     by = np.argsort(labels, kind="stable")
@@ -128,13 +134,11 @@ class Attacker:
         """One point pushing every targeted cell towards the level at once."""
         n, s = len(comp.cells), len(targets)
         # z_j <= x_j for each targeted j; z_j in [0, level]: maximise how many reach it.
-        link = sparse.hstack([-sparse.csr_matrix((np.ones(s), (np.arange(s), targets)), shape=(s, n)),
-                              sparse.identity(s, format="csr")]).tocsr()
+        link = sparse.csr_matrix((np.tile([-1.0, 1.0], s), np.column_stack([targets, n + np.arange(s)]).ravel(),
+                                  np.arange(0, 2 * s + 1, 2)), shape=(s, n + s))
         pushed = _Component(
-            cells=np.concatenate([comp.cells, np.full(s, -1)]),
-            a_eq=sparse.hstack([comp.a_eq, sparse.csr_matrix((comp.a_eq.shape[0], s))]).tocsr(),
-            b_eq=comp.b_eq,
-            a_ub=sparse.vstack([sparse.hstack([comp.a_ub, sparse.csr_matrix((comp.a_ub.shape[0], s))]), link]),
+            cells=np.concatenate([comp.cells, np.full(s, -1)]), a_eq=_widened(comp.a_eq, n + s), b_eq=comp.b_eq,
+            a_ub=sparse.vstack([_widened(comp.a_ub, n + s), link], format="csr"),
             b_ub=np.concatenate([comp.b_ub, np.zeros(s)]), rows=comp.rows)
         upper = np.concatenate([np.full(n, self.cap), np.full(s, self.level)])
         self.n_lp += 1

@@ -63,8 +63,9 @@ class _Rows:
             flat_rows = np.repeat(np.arange(len(sizes)), sizes)
             order = np.argsort(flat_cells, kind="stable")
             keys, starts = np.unique(flat_cells[order], return_index=True)
-            for c, rows in zip(keys.tolist(), np.split(flat_rows[order], starts[1:])):
-                self.of_cell[c] = rows.tolist()
+            rows, bounds = flat_rows[order].tolist(), [*starts.tolist(), len(order)]
+            for k, c in enumerate(keys.tolist()):
+                self.of_cell[c] = rows[bounds[k]:bounds[k + 1]]
 
 
 def _pick(values: np.ndarray, options: np.ndarray, deficit: float) -> int | None:

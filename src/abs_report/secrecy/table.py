@@ -51,6 +51,8 @@ def check_floor(observations: pd.DataFrame, rules: Rules) -> None:
 def _aggregation_rows(observations: pd.DataFrame, year: int,
                       aggregations: Sequence[Zone]) -> pd.DataFrame:
     """Aggregations as the sum of their member communes (unknown if any member is)."""
+    if not aggregations:
+        return pd.DataFrame(columns=CELL_KEY + ["value"])  # no need to scan the observations
     frames = []
     communes = observations[(observations["zone_level"] == "commune") & (observations["year"] == year)]
     for agg in aggregations:
