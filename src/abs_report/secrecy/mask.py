@@ -27,7 +27,7 @@ from .rules import Rules
 from .secondary import Suppression, suppress
 from .table import CELL_KEY, build_cells, scope_rows
 
-MASK_FORMAT = "7"
+MASK_FORMAT = "8"
 """Bump when the cached mask layout or the suppression algorithm changes."""
 
 
