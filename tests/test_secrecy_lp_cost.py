@@ -69,3 +69,25 @@ def test_bounds_after_an_optimum_go_on_with_the_primal_simplex():
     again = model.extreme(0, -1.0)
     assert again is not None and strategy() == lp.SIMPLEX_PRIMAL
     assert first[0] == truth.sum() and again[0] == 0
+
+
+
+def test_bounds_with_floors_leave_out_only_cells_shown_wide_and_high():
+    # Four unknown cells (real data's pieces), each at most its published total of 40: the two
+    # joint LPs show each at 0 and at 40. Those whose floor is 5 need no LP of their own; the one
+    # whose floor (50) no table reaches keeps its exact bounds, and so does the one pinned to 0.
+    n = 10
+    ineq = sparse.vstack([  # each cell at most its total, and all four at most cell 9 (160)
+        sparse.csr_matrix((np.tile([-1.0, 1.0], 4), np.arange(8), np.arange(0, 9, 2)), shape=(4, n)),
+        sparse.csr_matrix(([-1.0] * 4 + [1.0], ([0] * 5, [0, 2, 4, 6, 9])), shape=(1, n))]).tocsr()
+    eq = sparse.csr_matrix(([1.0], ([0], [8])), shape=(1, n))  # cell 8 = 0: a piece known empty
+    values = np.array([np.nan, 40.0, np.nan, 40.0, np.nan, 40.0, np.nan, 40.0, np.nan, 160.0])
+    attacker = lp.Attacker(values, LinearSystem(eq=eq, ineq=ineq), 5.0)
+    hidden = np.isnan(values)
+    cells = np.array([0, 2, 4, 6, 8])
+    exact = attacker.bounds(hidden, cells)
+    floor = np.zeros(n)
+    floor[[0, 2, 4]], floor[6], floor[8] = 5.0, 50.0, 5.0
+    some = attacker.bounds(hidden, cells, floor)
+    assert exact == {0: (0.0, 40.0), 2: (0.0, 40.0), 4: (0.0, 40.0), 6: (0.0, 40.0), 8: (0.0, 0.0)}
+    assert some == {6: (0.0, 40.0), 8: (0.0, 0.0)}

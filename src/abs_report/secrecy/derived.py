@@ -31,9 +31,15 @@ def judged_pieces(cells: pd.DataFrame, values: np.ndarray, hidden: np.ndarray, s
     if not unknown.any():
         return {}
     attacker = Attacker(values, system, rules.protection_level, delta)
-    bounds = attacker.bounds(hidden, np.flatnonzero(unknown))
-    tol = 1e-6
     codes, measures = cells["zone_code"].to_numpy(), cells["measure"].to_numpy()
+    # A piece cell the rules below cannot flag: at least the level (a count) and the size
+    # threshold (the size measure), and not pinned. Cells shown so need no LP bound of their own.
+    count = np.array([MEASURES[m].unit == "count" for m in measures.tolist()], bool)
+    floor = np.where(count, float(rules.protection_level), 0.0)
+    size = measures == rules.infra_size_measure
+    floor[size] = np.maximum(floor[size], float(rules.infra_min_size))
+    bounds = attacker.bounds(hidden, np.flatnonzero(unknown), floor)
+    tol = 1e-6
     small_pieces = {codes[c] for c, (lo, hi) in bounds.items()
                     if measures[c] == rules.infra_size_measure and hi < rules.infra_min_size - tol}
     out = {}

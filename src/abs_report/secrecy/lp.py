@@ -151,12 +151,16 @@ class Attacker:
         return None if x is None else x[:n]
 
     # --- bounds of unknowns -------------------------------------------
-    def bounds(self, hidden: np.ndarray, cells: np.ndarray) -> dict[int, tuple[float, float]]:
+    def bounds(self, hidden: np.ndarray, cells: np.ndarray,
+               floor: np.ndarray | None = None) -> dict[int, tuple[float, float]]:
         """Smallest and largest value of each of ``cells`` (hidden) given what is published.
 
         For cells whose true value the table does not hold (QPV ∩ IRIS pieces of
         real data): the interval is what a reader can derive. ``cap`` as an upper
-        bound means unbounded.
+        bound means unbounded. With ``floor`` (per cell), a cell two feasible
+        tables show reaching its floor and spread at least ``delta`` apart is left
+        out: its interval is that wide anyway. Two joint LPs (every cell pushed up,
+        then down) and each optimum met on the way serve as such tables.
         """
         want = np.zeros(len(hidden), bool)
         want[np.asarray(cells, int)] = True
@@ -166,9 +170,30 @@ class Attacker:
             if not len(local):
                 continue
             model = _Model(comp, np.full(len(comp.cells), self.cap))
-            for j in local.tolist():
-                upper = self._bound(model, j, +1.0, lambda x: None)
-                lower = self._bound(model, j, -1.0, lambda x: None)
+            low = np.full(len(comp.cells), np.inf)
+            high = np.full(len(comp.cells), -np.inf)
+
+            def seen(x):
+                if x is not None:
+                    np.minimum(low, x, out=low)
+                    np.maximum(high, x, out=high)
+
+            pending = local
+            if floor is not None and len(local) > 1:
+                push = np.zeros(len(comp.cells))
+                for sign in (-1.0, 1.0):
+                    push[local] = sign
+                    self.n_lp += 1
+                    seen(model.optimum(push))
+                delta, tol = self.delta[comp.cells], 1e-6
+                wide = (high >= floor[comp.cells] - tol) & (high - low >= delta - tol)
+                pending = local[~wide[local]]
+            for j in pending.tolist():
+                if floor is not None and high[j] >= floor[comp.cells[j]] - 1e-6 and \
+                        high[j] - low[j] >= self.delta[comp.cells[j]] - 1e-6:
+                    continue  # shown wide enough by the optimum of another cell
+                upper = self._bound(model, j, +1.0, seen)
+                lower = self._bound(model, j, -1.0, seen)
                 out[int(comp.cells[j])] = (lower, upper)
         return out
 
