@@ -71,7 +71,6 @@ def test_bounds_after_an_optimum_go_on_with_the_primal_simplex():
     assert first[0] == truth.sum() and again[0] == 0
 
 
-
 def test_bounds_with_floors_leave_out_only_cells_shown_wide_and_high():
     # Four unknown cells (real data's pieces), each at most its published total of 40: the two
     # joint LPs show each at 0 and at 40. Those whose floor is 5 need no LP of their own; the one
