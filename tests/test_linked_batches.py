@@ -63,6 +63,12 @@ class Order:
     root: Path
     isere: secrecy.Protection
     savoie: secrecy.Protection
+    masks_of_batches: list[str]
+    masks_after_reading: list[str]
+
+
+def _masks(cache: Path) -> list[str]:
+    return sorted(p.name for p in (cache / "masks").glob("*.parquet"))
 
 
 def _batch(side, root: Path, data: Path) -> None:
@@ -103,11 +109,9 @@ def orders(dataset, loaded, geography, tmp_path_factory) -> list[Order]:
             for side in sides:
                 _batch(side, root, dataset)
             codes = {ISERE: ISERE_SIDE, SAVOIE: SAVOIE_SIDE}
-            stored = sorted((cache / "masks").glob("*.parquet"))
+            stored = _masks(cache)
             read = {side: _protect(loaded, geography, codes[side], cache) for side in sides}
-            # Read, not recomputed: the tests below judge the very masks the batches published from.
-            assert sorted((cache / "masks").glob("*.parquet")) == stored
-            out.append(Order(root, read[ISERE], read[SAVOIE]))
+            out.append(Order(root, read[ISERE], read[SAVOIE], stored, _masks(cache)))
     return out
 
 
@@ -136,6 +140,12 @@ def test_the_audit_passes_over_both_sides(orders, capsys):
 
 
 # --- the protections themselves (moved from test_secrecy_linked.py: they read the same masks) ---
+
+def test_the_protections_read_are_the_masks_the_batches_computed(orders):
+    """Read, not recomputed: the tests below judge the very masks the batches published from."""
+    for order in orders:
+        assert order.masks_of_batches and order.masks_after_reading == order.masks_of_batches
+
 
 def test_reports_agree_on_every_shared_cell_in_either_order(orders):
     both_orders = [p for o in orders for p in (o.isere, o.savoie)]  # isère_a, savoie_a, isère_b, savoie_b
