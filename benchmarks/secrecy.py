@@ -326,3 +326,35 @@ def costs() -> None:
     """
     france_mask(YEAR, 1 if os.environ.get("BENCH_FRANCE") else int(os.environ.get("BENCH_FRANCE_SAMPLE", "10")))
     series_cost()
+
+
+def linked_audit() -> dict:
+    """Every year's parts a Grenoble and a Cœur de Chartreuse report read, protected, then attacked.
+
+    The independent audit (:func:`abs_report.audit.audit_published`) reads all their cells as
+    published, with the true values (pieces included), year by year: the failures must be 0.
+    Uses the machine's mask cache (cold or not: the protection is not what is timed here).
+    """
+    from pathlib import Path
+
+    from abs_report import secrecy
+    from abs_report.audit import audit_published
+    from abs_report.dataref import DataRef
+    from abs_report.geography import load_geography
+    from abs_report.paths import cache_dir
+
+    geography = load_geography()
+    zones = [geography.zone("commune", "38185"), geography.zone("epci", "200040111")]
+    data = DataRef.parse("demo", Path(".")).load(secrecy.departements_needed(geography, zones))
+    obs = data.observations
+    out = {}
+    for year in data.years():
+        protection = secrecy.protect_zones("demo", obs, year, zones, geography, secrecy.load_rules(), cache_dir())
+        cpu = time.process_time()
+        result = audit_published([_published(protection.cells)], geography, truth=obs[obs["year"] == year])
+        out[year] = {"cells": len(protection.cells), "audit_checked": result.n_checked,
+                     "audit_cpu_seconds": round(time.process_time() - cpu, 1),
+                     "audit_failures": [str(f) for f in result.failures][:5]}
+    print("Audit indépendant des parties du masque lues par Grenoble et Cœur de Chartreuse, par année :")
+    print(json.dumps(out, indent=1, ensure_ascii=False))
+    return out

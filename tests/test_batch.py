@@ -119,6 +119,21 @@ def test_second_run_skips_all_then_one_change_rebuilds_one(first_batch):
     assert "CCAS modifié" in (outputs / COMMUNES[0] / "2024" / "report.html").read_text(encoding="utf-8")
 
 
+def test_prewarm_of_a_cached_batch_protects_and_decodes_nothing(first_batch, monkeypatch):
+    """Every year of every scope is in the mask cache after the first batch: prewarm only reads
+    the cache's metadata (workers decode what they use), it starts no mask computation."""
+    from abs_report import batch, pipeline
+    from abs_report.geography import load_geography
+    from abs_report.secrecy import mask
+
+    jobs = batch.plan(load_geography(), "38", 2024, levels=["commune", "epci"], zones=[*COMMUNES, EPCI],
+                      params_dir=first_batch["params_dir"], root=first_batch["outputs"])
+    assert len(jobs) == 3
+    monkeypatch.setattr(pipeline, "protect_years", lambda *a, **k: pytest.fail(f"protected again: {a[-1]}"))
+    monkeypatch.setattr(mask, "_decode", lambda *a: pytest.fail("prewarm decoded a cached mask"))
+    batch.prewarm(jobs)
+
+
 def test_dask_executor_gives_the_same_published_csv(first_batch, tmp_path):
     distributed = pytest.importorskip("distributed")
     with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True,

@@ -95,3 +95,21 @@ def test_a_cell_the_duals_cannot_free_is_protected_savoie_2020(observations, geo
     truth = observations[observations["year"] == 2020]
     result = audit_published([as_published(cells)], geography, truth)
     assert result.failures == [], [str(f) for f in result.failures[:5]]
+
+
+def test_the_cells_of_some_zones_are_exactly_those_rows_in_table_order():
+    """What a report reads of each year's table (``Protection.cells_of``): every row of the zones
+    asked, none of the others, whatever the order or repetitions of the request."""
+    from abs_report.secrecy import Protection
+
+    cells = pd.DataFrame({
+        "zone_level": ["commune", "commune", "epci", "commune", "iris", "commune"],
+        "zone_code": ["38001", "38002", "200040111", "38001", "380010101", "38003"],
+        "year": [YEAR] * 6, "measure": ["a", "a", "a", "b", "a", "c"],
+        "value": [1.0, 2.0, 3.0, 4.0, 5.0, 6.0], "status": ["published"] * 6})
+    protection = Protection(cells, {}, "1", "h")
+    asked = [("epci", "200040111"), ("commune", "38001"), ("commune", "99999"), ("commune", "38001")]
+    got = protection.cells_of(asked)
+    assert got["value"].tolist() == [1.0, 3.0, 4.0]
+    assert protection.cells_of([])["value"].tolist() == []
+    assert protection.cells_of([("iris", "380010101")])["zone_code"].tolist() == ["380010101"]

@@ -203,6 +203,45 @@ def test_a_poisoned_mask_value_is_detected_and_rebuilt(geography, tmp_path, caps
     assert _mask_file(tmp_path).read_bytes() == pristine, "the cache holds the rebuilt mask"
 
 
+def test_intact_cells_of_another_entry_are_refused_and_rebuilt(geography, tmp_path, capsys):
+    """Two sound entries whose cell files are swapped, sidecars and all: each metadata file names
+    its own cells by their SHA-256, so neither mask hash is trusted for the other's cells."""
+    import shutil
+
+    from abs_report.checked_cache import sidecar
+    from abs_report.secrecy import load_or_protect
+
+    obs, zones, rules = _small_table(geography)
+    other = obs.assign(value=obs["value"] + 10)
+    first = load_or_protect("t", obs, 2024, zones, geography, rules, tmp_path / "a")
+    load_or_protect("t", other, 2024, zones, geography, rules, tmp_path / "b")
+    mine, theirs = _mask_file(tmp_path / "a"), _mask_file(tmp_path / "b")
+    shutil.copyfile(theirs, mine)
+    shutil.copyfile(sidecar(theirs), sidecar(mine))
+    capsys.readouterr()
+    again = load_or_protect("t", obs, 2024, zones, geography, rules, tmp_path / "a")
+    assert again.mask_hash == first.mask_hash
+    assert again.cells["value"].tolist() == first.cells["value"].tolist()
+    warnings = _warnings(capsys.readouterr().err)
+    assert len(warnings) == 1 and "masque" in warnings[0], warnings
+
+
+def test_the_cache_probe_reads_no_cells_and_sees_a_damaged_entry(geography, tmp_path, monkeypatch):
+    """A batch asks whether each year is cached before its workers start: the answer comes from
+    the metadata file alone, and an entry without its metadata is not cached."""
+    from abs_report.secrecy import load_or_protect, mask
+    from abs_report.secrecy.mask import cached_hash
+
+    obs, zones, rules = _small_table(geography)
+    assert cached_hash("t", obs, 2024, zones, rules, tmp_path) is None
+    first = load_or_protect("t", obs, 2024, zones, geography, rules, tmp_path)
+    monkeypatch.setattr(mask, "_decode", lambda *a: pytest.fail("the probe decoded cells"))
+    assert cached_hash("t", obs, 2024, zones, rules, tmp_path) == first.mask_hash
+    assert cached_hash("t", obs.assign(value=obs["value"] + 1), 2024, zones, rules, tmp_path) is None
+    _mask_file(tmp_path).with_suffix(".json").write_text("{}", encoding="utf-8")
+    assert cached_hash("t", obs, 2024, zones, rules, tmp_path) is None
+
+
 def test_the_mask_hash_covers_values_not_only_statuses(geography):
     from abs_report.secrecy import mask_hash, protect
 

@@ -148,6 +148,14 @@ def protect_for(params: ReportParams, dataset: Dataset, geography: Geography, ye
                                  secrecy.load_rules(), cache or cache_dir(), memo)
 
 
+def uncached_years(params: ReportParams, dataset: Dataset, geography: Geography, years: tuple[int, ...],
+                   cache: Path | None = None) -> tuple[int, ...]:
+    """The years whose mask parts for this report are not all in the cache yet (nothing decoded)."""
+    rules, folder = secrecy.load_rules(), cache or cache_dir()
+    return tuple(y for y in years if not secrecy.is_cached(dataset.meta.name, dataset.observations, y, params.zones,
+                                                            geography, rules, folder))
+
+
 _FORKED: tuple = ()  # (params, dataset, geography, cache) inherited by forked mask workers
 
 
@@ -200,7 +208,8 @@ def protect_years(params: ReportParams, dataset: Dataset, geography: Geography,
 
 def build_context(params: ReportParams, dataset: Dataset, geography: Geography,
                   protection, published: pd.DataFrame, communes: tuple[Zone, ...] = (),
-                  years: tuple[int, ...] | None = None, qpv: tuple[Zone, ...] = ()) -> ReportContext:
+                  years: tuple[int, ...] | None = None, qpv: tuple[Zone, ...] = (),
+                  iris: tuple[Zone, ...] | None = None) -> ReportContext:
     """Everything the notebook prints besides the numbers (names, dates, provenance)."""
     meta = dataset.meta
     producer_dep = meta.producer_departement
@@ -222,7 +231,7 @@ def build_context(params: ReportParams, dataset: Dataset, geography: Geography,
                                locative(z.level, z.name, article_of(geography, z.level, z.code)))
                     for z in params.zones),
         years=evolution_years(params, dataset) if years is None else years,
-        iris=tuple(ZoneRef(z.level, z.code, z.name) for z in iris_of(params, dataset)),
+        iris=tuple(ZoneRef(z.level, z.code, z.name) for z in (iris_of(params, dataset) if iris is None else iris)),
         communes=tuple(ZoneRef(z.level, z.code, z.name) for z in communes),
         geometry_folder=str(params.geography) if params.geography else "", maps=params.maps,
         qpv=tuple(QpvRef(z.level, z.code, z.name, tuple(str(geography.communes.at[c, "name"]) for c in z.members))
@@ -301,12 +310,15 @@ def prepare(params: ReportParams, dataset: Dataset, geography: Geography, protec
     protections = {y: p for y, p in protections.items() if p is not None}
     years = tuple(protections)
     protection = protections[params.year]
-    cells = pd.concat([p.cells for p in protections.values()], ignore_index=True)
     communes = map_communes(params, geography)
     qpv = qpv_section_zones(params, geography)
-    published = pub.build(SPECS, params.zones, params.year, cells, years=years,
-                          iris=iris_of(params, dataset), communes=communes, qpv=qpv)
-    context = build_context(params, dataset, geography, protection, published, communes, years, qpv)
+    iris = iris_of(params, dataset)
+    # Only the cells of the zones the report shows, from each year's table (a whole département).
+    shown = [z.key for z in (*params.zones, *iris, *communes, *qpv)]
+    cells = pd.concat([p.cells_of(shown) for p in protections.values()], ignore_index=True)
+    published = pub.build(SPECS, params.zones, params.year, cells, years=years, iris=iris,
+                          communes=communes, qpv=qpv)
+    context = build_context(params, dataset, geography, protection, published, communes, years, qpv, iris)
     context = with_proposal(context, params, published, protection, geography)
     return Prepared(params, dataset, protection, published, context)
 

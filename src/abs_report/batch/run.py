@@ -52,7 +52,7 @@ def prewarm(jobs: Sequence[Job]) -> None:
     Workers then read the cut and the masks from the cache. A failure is left
     for the territory's own job to report.
     """
-    from ..pipeline import evolution_years, protect_years
+    from ..pipeline import evolution_years, protect_years, uncached_years
 
     geography = load_geography()
     seen = set()
@@ -64,8 +64,11 @@ def prewarm(jobs: Sequence[Job]) -> None:
                 continue
             seen.add(scope)
             params, dataset = job_params(job, geography)
-            # The years side by side, into the cache: workers (other processes) read them there.
-            protect_years(params, dataset, geography, tuple(evolution_years(params, dataset)))
+            # The years not cached yet, side by side, into the cache: workers (other processes) read
+            # them there. Cached years are only checked (metadata), not decoded: workers decode them.
+            missing = uncached_years(params, dataset, geography, evolution_years(params, dataset))
+            if missing:
+                protect_years(params, dataset, geography, missing)
         except Exception:  # noqa: BLE001 - reported by the job itself
             continue
 

@@ -19,7 +19,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..geography import Geography, Zone
-from .mask import Protection, UnprotectedCells, load_or_protect
+from .mask import Protection, UnprotectedCells, cached_hash, load_or_protect
 from .rules import Rules
 from .scope import WIDE, part_of, part_zones, parts_fixed_before, straddling_epcis
 from .table import CELL_KEY
@@ -73,8 +73,8 @@ def protect_zones(dataset_key: str, observations: pd.DataFrame, year: int, zones
     Parameters
     ----------
     memo
-        Parts already read in this process, keyed by (year, part): a batch
-        passes one so that its hundreds of reports read each part once.
+        Parts already read in this process, keyed by (year, part), and their unions:
+        a batch passes one so that its hundreds of reports read each part once.
     """
     memo = {} if memo is None else memo
 
@@ -91,13 +91,38 @@ def protect_zones(dataset_key: str, observations: pd.DataFrame, year: int, zones
             raise memo[(year, name)]
         return memo[(year, name)]
 
-    protections = [part(name) for name in closure(geography, parts_for(geography, zones))]
+    names = tuple(closure(geography, parts_for(geography, zones)))
     aggregations = [z for z in zones if z.level == "aggregation"]
-    if aggregations:
-        members = sorted({("commune", c) for a in aggregations for c in a.members})
-        protections.append(load_or_protect(dataset_key, observations, year, members, geography, rules,
-                                           cache_dir, aggregations, fixed=list(protections)))
-    return union(protections)
+    # The union too is read once per process: a batch's reports share a few combinations of parts.
+    key = ("union", year, names, tuple((a.code, a.members) for a in aggregations))
+    if key not in memo:
+        protections = [part(name) for name in names]
+        if aggregations:
+            members = sorted({("commune", c) for a in aggregations for c in a.members})
+            protections.append(load_or_protect(dataset_key, observations, year, members, geography, rules,
+                                               cache_dir, aggregations, fixed=list(protections)))
+        memo[key] = union(protections)
+    return memo[key]
+
+
+def is_cached(dataset_key: str, observations: pd.DataFrame, year: int, zones: Sequence[Zone],
+              geography: Geography, rules: Rules, cache_dir: Path) -> bool:
+    """Whether every part ``zones`` read for ``year`` is in the mask cache (metadata read only).
+
+    A batch asks it for each year before its workers start: only the years it says
+    no to are protected there. Aggregations are decided per report: never "cached".
+    """
+    if any(z.level == "aggregation" for z in zones):
+        return False
+    hashes: dict[str, str] = {}
+    for name in closure(geography, parts_for(geography, zones)):
+        fixed = [hashes[before] for before in parts_fixed_before(geography, name)]
+        found = cached_hash(dataset_key, observations, year, part_zones(geography, name), rules, cache_dir,
+                            fixed)
+        if found is None:
+            return False
+        hashes[name] = found
+    return True
 
 
 def union(protections: Sequence[Protection]) -> Protection:

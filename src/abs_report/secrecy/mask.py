@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 import json
 import os
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -26,7 +27,7 @@ from .rules import Rules
 from .secondary import Suppression, suppress
 from .table import CELL_KEY, build_cells, scope_rows
 
-MASK_FORMAT = "6"
+MASK_FORMAT = "7"
 """Bump when the cached mask layout or the suppression algorithm changes."""
 
 
@@ -61,6 +62,21 @@ class Protection:
     rules_version: str
     mask_hash: str
 
+    @functools.cached_property
+    def _rows_of_zone(self) -> dict[tuple[str, str], np.ndarray]:
+        """Row positions of each ``(zone_level, zone_code)``, indexed once per protection."""
+        return self.cells.groupby(["zone_level", "zone_code"], sort=False, observed=True).indices
+
+    def cells_of(self, zones: Iterable[tuple[str, str]]) -> pd.DataFrame:
+        """The cells of ``zones`` only, in table order (``(zone_level, zone_code)`` pairs).
+
+        A report reads a few hundred of a part's tens of thousands of cells, for
+        each of its years: looking them up beats filtering the whole table each time.
+        """
+        index = self._rows_of_zone
+        found = [index[key] for key in dict.fromkeys(zones) if key in index]
+        return self.cells.iloc[np.sort(np.concatenate(found)) if found else []]
+
     def status_of(self, zone_level: str, zone_code: str, measure: str) -> str:
         """Status of one cell (``missing`` when the table does not hold it)."""
         hit = self.cells[(self.cells["zone_level"] == zone_level) & (self.cells["zone_code"] == zone_code)
@@ -75,9 +91,12 @@ def mask_hash(cells: pd.DataFrame) -> str:
     even when every status is the same.
     """
     keys = cells[CELL_KEY + ["status"]].astype(str)
-    keys["value"] = cells["value"].astype("float64").map(float.hex)
+    keys["value"] = [float.hex(v) for v in cells["value"].to_numpy("float64")]
     keys = keys.sort_values(CELL_KEY + ["status", "value"])
-    text = "\n".join("\t".join(row) for row in keys.itertuples(index=False, name=None))
+    # Whole columns as Python lists: iterating an Arrow-backed frame row by row costs a
+    # Python call per element (a cached mask is checked on every load: 0.3 s -> 0.05 s).
+    columns = [keys[name].tolist() for name in keys.columns]
+    text = "\n".join(map("\t".join, zip(*columns)))
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
@@ -309,6 +328,30 @@ def load_or_protect(dataset_folder_or_key: str, observations: pd.DataFrame, year
     return protection
 
 
+def cached_hash(dataset_folder_or_key: str, observations: pd.DataFrame, year: int,
+                zones: Sequence[tuple[str, str]], rules: Rules, cache_dir: Path,
+                fixed_hashes: Sequence[str] = ()) -> str | None:
+    """The mask hash the cache records for this table; ``None`` when it holds no sound entry.
+
+    Reads the entry's small metadata file only (checked against its SHA-256), not its cells:
+    a batch asks it of every part and year before its workers start, and the workers
+    decode and check in full what they use (:func:`load_or_protect`).
+    """
+    key = _input_key(str(dataset_folder_or_key), observations, year, zones, rules, (), fixed_hashes)
+    folder = Path(cache_dir) / "masks"
+    table, meta = folder / f"{key}.parquet", folder / f"{key}.json"
+    try:
+        raw = cc.read_checked(meta)
+        if raw is None or not table.is_file():
+            return None
+        info = json.loads(raw.decode("utf-8"))
+    except (cc.DamagedCache, ValueError):
+        return None  # the full load warns about it and rebuilds it
+    recorded = info.get("mask_hash") if isinstance(info, dict) else None
+    ok = isinstance(recorded, str) and info.get("rules_version") == rules.version
+    return recorded if ok else None
+
+
 def _load(table: Path, meta: Path, rules: Rules) -> Protection | None:
     """The cached protection when both files match their SHA-256 and each other; else ``None``.
 
@@ -333,7 +376,11 @@ def _decode(raw_cells: bytes, raw_info: bytes, rules: Rules) -> Protection:
     if list(cells.columns) != CELL_KEY + ["value", "status"] or not isinstance(info, dict):
         raise cc.DamagedCache("colonnes inattendues")
     cells["zone_code"] = cells["zone_code"].astype(str)
-    if mask_hash(cells) != info.get("mask_hash") or info.get("rules_version") != rules.version:
+    # The metadata names the cells it describes by the SHA-256 of their file: a metadata file
+    # paired with other cells (both intact) is refused, and the recorded mask hash, computed from
+    # these very cells when they were stored, needs no recomputing on every load.
+    if info.get("cells_sha256") != hashlib.sha256(raw_cells).hexdigest() \
+            or not isinstance(info.get("mask_hash"), str) or info.get("rules_version") != rules.version:
         raise cc.DamagedCache("empreinte du masque différente de celle enregistrée")
     if not isinstance(info.get("passes"), dict):
         raise cc.DamagedCache("métadonnées illisibles")
@@ -344,7 +391,9 @@ def store(table: Path, meta: Path, protection: Protection) -> None:
     """Write a protection and its metadata, each with its SHA-256 sidecar."""
     buffer = io.BytesIO()
     protection.cells.to_parquet(buffer, index=False)
-    cc.write_checked(table, buffer.getvalue())
+    cells = buffer.getvalue()
+    cc.write_checked(table, cells)
     cc.write_checked(meta, json.dumps(
         {"mask_hash": protection.mask_hash, "rules_version": protection.rules_version,
-         "passes": protection.passes}, indent=2, sort_keys=True).encode("utf-8"))
+         "passes": protection.passes, "cells_sha256": hashlib.sha256(cells).hexdigest()},
+        indent=2, sort_keys=True).encode("utf-8"))

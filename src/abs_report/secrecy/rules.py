@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -52,31 +53,41 @@ def load_rules(path: Path | None = None) -> Rules:
     """
     path = Path(path) if path is not None else default_rules_path()
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except (OSError, yaml.YAMLError) as exc:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
         raise InputError(Problem(str(path), f"fichier de règles illisible : {exc}")) from exc
+    return _parse_rules(str(path), text)
+
+
+@functools.lru_cache(maxsize=8)
+def _parse_rules(path: str, text: str) -> Rules:
+    """The rules of one file's text: parsed once per process (each report asks for every year)."""
+    try:
+        raw = yaml.safe_load(text) or {}
+    except yaml.YAMLError as exc:
+        raise InputError(Problem(path, f"fichier de règles illisible : {exc}")) from exc
     if not isinstance(raw, dict):
-        raise InputError(Problem(str(path), "le fichier de règles doit être un dictionnaire YAML"))
+        raise InputError(Problem(path, "le fichier de règles doit être un dictionnaire YAML"))
     problems: list[Problem] = []
     values: dict[str, object] = {}
     version = raw.get("version")
     if not isinstance(version, str) or not version:
-        problems.append(Problem(str(path), "version manquante (chaîne attendue)", field="version",
+        problems.append(Problem(path, "version manquante (chaîne attendue)", field="version",
                                 value=version))
     for section, content in raw.items():
         if section == "version":
             continue
         if section not in _SCHEMA or not isinstance(content, dict):
-            problems.append(Problem(str(path), "section inconnue", field=section))
+            problems.append(Problem(path, "section inconnue", field=section))
             continue
         for key, value in content.items():
             if key not in _SCHEMA[section]:
-                problems.append(Problem(str(path), "clé inconnue", field=f"{section}.{key}"))
+                problems.append(Problem(path, "clé inconnue", field=f"{section}.{key}"))
                 continue
             name, kind = _SCHEMA[section][key]
             # bool is a subclass of int: refuse `threshold: true`.
             if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
-                problems.append(Problem(str(path), f"type attendu : {kind.__name__}",
+                problems.append(Problem(path, f"type attendu : {kind.__name__}",
                                         field=f"{section}.{key}", value=value))
                 continue
             values[name] = value

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 
 from ..geography import FRANCE_CODE, PIECE_LEVEL, Geography, Zone
@@ -58,8 +59,12 @@ WIDE = "wide"
 WIDE_LEVELS = ("region", "france")
 
 
+@functools.lru_cache(maxsize=4)
 def straddling_epcis(geography: Geography) -> frozenset[str]:
-    """EPCI whose member communes lie in more than one département."""
+    """EPCI whose member communes lie in more than one département (once per geography loaded).
+
+    Every report asks, for each of its years: a batch's hundreds of reports share the answer.
+    """
     communes = geography.communes[geography.communes["epci"].astype(bool)]
     deps = communes.groupby("epci")["departement"].nunique()
     return frozenset(deps.index[deps > 1])

@@ -10,6 +10,7 @@ import pandas as pd
 from ..errors import InputError, Problem
 from ..geography import LEVELS, PIECE_LEVEL, QPV_LEVELS, Zone
 from . import qpv as qp
+from .rowindex import index_of
 from .rules import Rules
 
 CELL_KEY = ["zone_level", "zone_code", "year", "measure"]
@@ -64,20 +65,20 @@ def _aggregation_rows(observations: pd.DataFrame, year: int,
 
 def scope_rows(observations: pd.DataFrame, year: int, zones: Sequence[tuple[str, str]],
                rules: Rules) -> pd.DataFrame:
-    """Observations of ``year`` for the zones of the scope and the IRIS of its communes."""
-    check_floor(observations, rules)
-    obs = observations[observations["year"] == year]
-    wanted = pd.DataFrame(list(zones), columns=["zone_level", "zone_code"]).astype(str)
-    communes = wanted.loc[wanted["zone_level"] == "commune", "zone_code"]
-    keep = np.zeros(len(obs), bool)
-    levels = obs["zone_level"].to_numpy()
-    # One isin per level: a whole-France table has millions of rows.
-    for level, codes in wanted.groupby("zone_level")["zone_code"]:
-        rows = levels == level
-        keep[rows] = obs.loc[rows, "zone_code"].isin(set(codes)).to_numpy()
-    iris = (levels == rules.finest_level) | (levels == PIECE_LEVEL)
-    keep[iris] |= obs.loc[iris, "zone_code"].str[:5].isin(set(communes)).to_numpy()
-    return obs.loc[keep, CELL_KEY + ["value"]]
+    """Observations of ``year`` for the zones of the scope and the IRIS (and pieces) of its communes.
+
+    In the table's order. Looked up in the table's :mod:`.rowindex` (built once per
+    table): a batch asks this for every part of the mask and every year.
+    """
+    infra_levels = (rules.finest_level, PIECE_LEVEL)
+    index = index_of(observations, infra_levels)
+    if rules not in index.checked:
+        check_floor(observations, rules)
+        index.checked.add(rules)
+    wanted = dict.fromkeys((str(level), str(code)) for level, code in zones)
+    communes = [code for level, code in wanted if level == "commune"]
+    at = index.positions(int(year), wanted, infra_levels, communes)
+    return observations.iloc[at][CELL_KEY + ["value"]]
 
 
 def _unknown_pieces(grid: pd.DataFrame) -> pd.DataFrame:
