@@ -1,8 +1,8 @@
 """One status per cell everywhere: the parts of the mask never decide a cell twice (issue 13).
 
-Two reports on either side of CC Cœur de Chartreuse (200040111, Isère and Savoie),
-protected in either order from an empty cache, show every shared cell the same way,
-and the independent attacker finds nothing in all of them read together.
+The closure of the parts, and the masks that cannot be completed. The two sides of
+CC Cœur de Chartreuse (200040111, Isère and Savoie) protected in either order from an
+empty cache are tested in ``test_linked_batches.py``, on the masks its two batches compute.
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ from abs_report import secrecy
 from abs_report.audit import audit_published
 from abs_report.dataref import DataRef
 from abs_report.secrecy.scope import WIDE, part_of, part_zones, parts_fixed_before, straddling_epcis
-from abs_report.secrecy.table import CELL_KEY
 from secrecy_fixtures import as_published
 
 EPCI = "200040111"
@@ -58,46 +57,6 @@ def test_a_straddling_epci_is_decided_once_whatever_the_report(geography):
 @pytest.fixture(scope="module")
 def observations():
     return DataRef.parse("demo", Path(".")).load(["38", "73"]).observations
-
-
-def _protect(observations, geography, codes, cache):
-    zones = [geography.zone("epci" if c == EPCI else "commune", c) for c in codes]
-    return secrecy.protect_zones("demo", observations, YEAR, zones, geography, secrecy.load_rules(), cache)
-
-
-ISERE_SIDE = ("38446", "38155")      # two Isère communes of the EPCI
-SAVOIE_SIDE = ("73274", EPCI)        # a Savoie commune of the EPCI, and the EPCI
-
-
-@pytest.fixture(scope="module")
-def both_orders(observations, geography, tmp_path_factory):
-    first, second = tmp_path_factory.mktemp("isere-first"), tmp_path_factory.mktemp("savoie-first")
-    isere_a = _protect(observations, geography, ISERE_SIDE, first)
-    savoie_a = _protect(observations, geography, SAVOIE_SIDE, first)
-    savoie_b = _protect(observations, geography, SAVOIE_SIDE, second)
-    isere_b = _protect(observations, geography, ISERE_SIDE, second)
-    return isere_a, savoie_a, isere_b, savoie_b
-
-
-def test_reports_agree_on_every_shared_cell_in_either_order(both_orders):
-    frames = [p.cells.assign(run=i) for i, p in enumerate(both_orders)]
-    cells = pd.concat(frames, ignore_index=True)
-    shared = cells.groupby(CELL_KEY)["run"].nunique()
-    assert (shared > 1).sum() > 1000, "the two sides must share cells for this test to mean anything"
-    statuses = cells.groupby(CELL_KEY)["status"].nunique()
-    assert (statuses == 1).all(), statuses[statuses > 1].head()
-    both = cells[cells["zone_level"] == "commune"]
-    assert {"38446", "73274"} <= set(both["zone_code"])
-    assert both_orders[0].mask_hash == both_orders[2].mask_hash
-    assert both_orders[1].mask_hash == both_orders[3].mask_hash
-
-
-def test_the_attacker_finds_nothing_in_both_sides_read_together(both_orders, geography, observations):
-    cells = pd.concat([p.cells for p in both_orders], ignore_index=True).drop_duplicates(CELL_KEY)
-    assert (cells["status"] == "secret_primary").any()
-    truth = observations[observations["year"] == YEAR]
-    result = audit_published([as_published(cells)], geography, truth)
-    assert result.failures == [], [str(f) for f in result.failures[:5]]
 
 
 def test_a_mask_that_cannot_be_completed_is_remembered(tmp_path, geography, monkeypatch):
