@@ -29,3 +29,23 @@ def as_published(cells: pd.DataFrame, table_id: str = "T_test") -> pd.DataFrame:
         "zone_level": cells["zone_level"], "year": cells["year"].astype(str),
         "measure": cells["measure"], "unit": cells["measure"].map(lambda m: MEASURES[m].unit),
         "numerator": "", "denominator": "", "value": value, "status": cells["status"]})[CONTRACT]
+
+
+class SolveStopped(Exception):
+    """Raised by :func:`spy_presolve_rules` in place of a HiGHS solve."""
+
+
+def spy_presolve_rules(monkeypatch) -> list[int]:
+    """Record HiGHS's ``presolve_rule_off`` bits at each solve of the suppression's attacker, and
+    stop there (:class:`SolveStopped`): which presolve rules a model runs without, checked before
+    any solve, so that no test times anything."""
+    from abs_report.secrecy import lp
+
+    seen: list[int] = []
+
+    def spy(model, cost):
+        seen.append(model.highs.getOptionValue("presolve_rule_off")[1])
+        raise SolveStopped
+
+    monkeypatch.setattr(lp._Model, "optimum", spy)
+    return seen

@@ -21,6 +21,7 @@ import pytest
 
 from abs_report import atomic, pipeline
 from abs_report.cli import main
+from secrecy_fixtures import SolveStopped, spy_presolve_rules
 
 FILES = pipeline.OUTPUT_FILES
 FORK = multiprocessing.get_context("fork")
@@ -317,19 +318,10 @@ def test_push_small_lp_skips_the_presolve_rule_that_never_ends_on_paris(monkeypa
 
     from abs_report.secrecy import lp
 
-    seen = []
-
-    class Stop(Exception):
-        pass
-
-    def spy(model, cost):
-        seen.append(model.highs.getOptionValue("presolve_rule_off")[1])
-        raise Stop
-
-    monkeypatch.setattr(lp._Model, "optimum", spy)
+    seen = spy_presolve_rules(monkeypatch)
     attacker = lp.Attacker.__new__(lp.Attacker)
     attacker.level, attacker.cap, attacker.n_lp = 5.0, 1e6, 0
-    with pytest.raises(Stop):
+    with pytest.raises(SolveStopped):
         attacker._push_small(_one_sum(600), np.arange(600))
     assert seen and seen[0] & (1 << 12), "HiGHS presolve rule 12 (aggregator) must be off"
 

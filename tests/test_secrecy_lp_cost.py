@@ -6,6 +6,7 @@ from scipy import sparse
 
 from abs_report.secrecy import lp
 from abs_report.secrecy.relations import LinearSystem
+from secrecy_fixtures import SolveStopped, spy_presolve_rules
 
 
 def _random_system(seed: int = 3, n: int = 400):
@@ -38,19 +39,10 @@ def test_components_wanted_builds_only_the_components_holding_those_cells():
 def test_witness_lp_skips_the_dependent_equations_presolve_rule(monkeypatch):
     # HiGHS's search for dependent equations took 5 of the 5.5 s of a witness LP over
     # Isère's largest component (16,600 movable cells); the witness needs no such reduction.
-    seen = []
-
-    class Stop(Exception):
-        pass
-
-    def spy(model, cost):
-        seen.append(model.highs.getOptionValue("presolve_rule_off")[1])
-        raise Stop
-
-    monkeypatch.setattr(lp._Model, "optimum", spy)
+    seen = spy_presolve_rules(monkeypatch)
     attacker, hidden = _random_system()
     comp = attacker.components(hidden)[0]
-    with pytest.raises(Stop):
+    with pytest.raises(SolveStopped):
         attacker._least_move(comp, 0, 5.0, attacker.cap, np.ones(len(comp.cells), bool))
     assert seen and seen[0] & (1 << 10), "HiGHS presolve rule 10 (dependent equations) must be off"
 
