@@ -158,11 +158,17 @@ def linked_mask() -> dict:
 
 
 def _hidden_by_pass(cells: pd.DataFrame) -> dict:
-    """Cells of a département's part of the mask hidden by each pass (régions and France left out)."""
+    """Cells of a département's part of the mask hidden by each pass (régions and France left out).
+
+    The QPV ∩ IRIS pieces, never published, are counted apart: the other counts are of
+    cells a report could print.
+    """
     own = cells[~cells["zone_level"].isin(["region", "france"])]
-    counts = own["status"].value_counts()
+    piece = own["zone_level"] == "qpv_piece"
+    counts, pieces = own.loc[~piece, "status"].value_counts(), own.loc[piece, "status"].value_counts()
     return {"primary": int(counts.get("secret_primary", 0)), "threshold": int(counts.get("secret_threshold", 0)),
-            "secondary": int(counts.get("secret_secondary", 0)), "cells": len(own)}
+            "secondary": int(counts.get("secret_secondary", 0)), "cells": int((~piece).sum()),
+            "piece_cells": int(piece.sum()), "piece_cells_secondary": int(pieces.get("secret_secondary", 0))}
 
 
 def first_report() -> float:
