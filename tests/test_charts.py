@@ -126,3 +126,37 @@ def test_line_chart_breaks_at_a_hidden_year_and_marks_it_s():
     assert [t.get_text() for t in ax.texts] == ["s"]
     assert [t.get_text() for t in ax.get_xticklabels()] == [str(y) for y in years]
     assert charts.line_svg(frame, ["Ville", "Isère"], years) == charts.line_svg(frame, ["Ville", "Isère"], years)
+
+
+@pytest.mark.parametrize("items", [1, 2, 4, 5])
+def test_every_text_of_the_index_chart_lies_inside_the_figure(items):
+    """The index chart's panel titles, its axis title and its tick labels (``97,5``) stay inside the
+    figure: the first row's titles and the axis title were cut at its top and left edges."""
+    from abs_report.figures import charts
+
+    years = [2020, 2021, 2022, 2023, 2024]
+    names = ["Foyers allocataires", "Foyers bénéficiaires du RSA", "Foyers bénéficiaires de la prime "
+             "d'activité", "Foyers bénéficiaires d'une aide au logement", "Personnes couvertes"][:items]
+    rows = [{"item": item, "zone": zone, "year": y, "value": 100.0 - (i + 1) * k * 0.6 + z,
+             "status": "published"} for i, item in enumerate(names) for z, zone in enumerate(LONG)
+            for k, y in enumerate(years)]
+    fig = charts.line_figure(pd.DataFrame(rows), LONG, years, reference=100.0,
+                             ylabel="indice (base 100 en 2020)")
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    renderer, edge = canvas.get_renderer(), fig.bbox
+    shown = []
+    for ax in fig.axes:
+        if not ax.get_visible():
+            continue
+        low, high = sorted(ax.get_ylim())
+        shown += [ax.title, ax.yaxis.label]
+        shown += [t.label1 for t in ax.yaxis.get_major_ticks() if low - 1e-9 <= t.get_loc() <= high + 1e-9]
+    texts = [t for t in shown if t.get_visible() and t.get_text().strip()]
+    assert any(t.get_text() == "indice (base 100 en 2020)" for t in texts)
+    boxes = [(t.get_text(), t.get_window_extent(renderer)) for t in texts]
+    boxes += [("legend", legend.get_window_extent(renderer)) for legend in fig.legends]
+    for name, box in boxes:
+        assert box.x0 >= edge.x0 - 1 and box.x1 <= edge.x1 + 1, (items, name, box, edge)
+        assert box.y0 >= edge.y0 - 1 and box.y1 <= edge.y1 + 1, (items, name, box, edge)
+    plt.close(fig)

@@ -280,10 +280,31 @@ def line_figure(frame: pd.DataFrame, zone_order: list[str], years: list[int], re
             ax.set_ylabel(ylabel, fontsize=TICK_SIZE - 1)
     for k in range(len(items), rows_n * columns):
         axes[k // columns][k % columns].set_visible(False)
+    _fit_panel_margins(fig, [ax for row in axes for ax in row if ax.get_visible()], bool(ylabel))
     fig.legend(*axes[0][0].get_legend_handles_labels(), title="", frameon=False, fontsize=LEGEND_SIZE,
                loc="lower center", bbox_to_anchor=layout.legend_anchor(fig), ncol=layout.legend_columns,
                borderaxespad=0.0)
     return fig
+
+
+def _fit_panel_margins(fig, panels: list, ylabel: bool) -> None:
+    """Room above the first row for the panels' titles, and on the left for the y tick labels
+    the data gave (``99,5``, ``97,5``: wider than ``100``) and the axis title.
+
+    :class:`_Layout` sizes a bar chart, whose axes have no title and whose tick labels are
+    known before drawing: the panels' titles and the axis title of the index chart were cut
+    off at the top and the left edge of the figure.
+    """
+    rc = matplotlib.rcParams
+    ticks = [fmt.axis_tick(t) for ax in panels for t in ax.get_yticks()
+             if ax.get_ylim()[0] <= t <= ax.get_ylim()[1]]
+    widest = max((_text_width(t, TICK_SIZE - 1) for t in ticks), default=0.0)
+    tick_offset = rc["ytick.major.size"] + rc["ytick.major.pad"]
+    title = _Layout.LINE * (TICK_SIZE - 1) + rc["axes.labelpad"] if ylabel else 0.0
+    left = _Layout.PAD + (widest + tick_offset + title + 1.0) / 72
+    top = _Layout.PAD + (_Layout.LINE * TICK_SIZE + rc["axes.titlepad"]) / 72
+    width, height = fig.get_size_inches()
+    fig.subplots_adjust(left=left / width, top=1 - top / height)
 
 
 def line_alt_text(title: str, frame: pd.DataFrame) -> str:
